@@ -1,0 +1,61 @@
+package harness
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/paycert/paycert/probes"
+)
+
+// RunGoTest runs one suite under `go test` or the ginkgo CLI. The card
+// probe comes from $PAYCERT_PROBE (default "ref:"), the seed from
+// $PAYCERT_SEED (default the time), and the reports go to
+// $PAYCERT_REPORT_DIR (default a temporary directory). Ginkgo's own flags
+// (--ginkgo.label-filter, --ginkgo.v, ...) apply on top of the suite
+// selection. setup, if not nil, may add host-side targets to the session.
+func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session)) {
+	t.Helper()
+	uri := os.Getenv("PAYCERT_PROBE")
+	if uri == "" {
+		uri = "ref:"
+	}
+	seed := time.Now().UnixNano()
+	if v := os.Getenv("PAYCERT_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseInt(v, 10, 64); err != nil {
+			t.Fatalf("PAYCERT_SEED=%q: %v", v, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	card, err := probes.Open(ctx, uri)
+	if err != nil {
+		t.Fatalf("probe %s: %v", uri, err)
+	}
+	defer card.Close()
+	s := NewSession(card.URI(), card, seed)
+	if setup != nil {
+		setup(t, s)
+	}
+	sc, rc := ginkgo.GinkgoConfiguration()
+	filter, err := Filter([]string{suite}, sc.LabelFilter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.LabelFilter = filter
+	dir := os.Getenv("PAYCERT_REPORT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	rep, err := execute(t, s, Config{Suites: []string{suite}, OutDir: dir, ToolVersion: "go-test"}, sc, rc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seed %d: %d passed, %d failed, %d errors, %d not applicable; reports in %s",
+		seed, rep.Summary.Pass, rep.Summary.Fail, rep.Summary.Error, rep.Summary.NotApplicable, dir)
+}

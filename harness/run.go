@@ -1,0 +1,244 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/paycert/paycert/reports"
+)
+
+// Config selects and configures a run.
+type Config struct {
+	Suites      []string  // suites to run; empty means all
+	LabelFilter string    // an extra Ginkgo label filter
+	OutDir      string    // where the reports go; created if missing
+	ToolVersion string    // for the report
+	Progress    io.Writer // a line per finished test; nil for none
+	GinkgoLog   io.Writer // Ginkgo's own console output; nil discards it
+}
+
+// ErrConfig is wrapped by errors in the run configuration.
+var ErrConfig = errors.New("configuration error")
+
+// Filter builds the label filter for the chosen suites and extra filter and
+// checks it, so that a bad filter is reported before anything runs.
+func Filter(suites []string, extra string) (string, error) {
+	known := Suites()
+	var parts []string
+	for _, s := range suites {
+		ok := false
+		for _, k := range known {
+			ok = ok || k == s
+		}
+		if !ok {
+			return "", fmt.Errorf("%w: unknown suite %q (known: %s)", ErrConfig, s, strings.Join(known, ", "))
+		}
+		parts = append(parts, "suite:"+s)
+	}
+	f := strings.Join(parts, " || ")
+	if extra = strings.TrimSpace(extra); extra != "" {
+		if _, err := types.ParseLabelFilter(extra); err != nil {
+			return "", fmt.Errorf("%w: label filter %q: %v", ErrConfig, extra, err)
+		}
+		if f != "" {
+			f = "(" + f + ") && (" + extra + ")"
+		} else {
+			f = extra
+		}
+	}
+	if _, err := types.ParseLabelFilter(f); err != nil {
+		return "", fmt.Errorf("%w: label filter %q: %v", ErrConfig, f, err)
+	}
+	return f, nil
+}
+
+// run is the state of the run in progress, fed by the reporter node.
+type run struct {
+	mu         sync.Mutex
+	report     *reports.Report
+	journal    *reports.Journal
+	dir        string
+	progress   io.Writer
+	interrupt  bool
+	writeErr   error
+	masker     func(string) string
+	onProgress func(reports.Result)
+}
+
+var (
+	runMu  sync.Mutex
+	active *run
+)
+
+var _ = ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
+	runMu.Lock()
+	r := active
+	runMu.Unlock()
+	if r == nil || sr.LeafNodeType != types.NodeTypeIt {
+		return
+	}
+	r.add(resultOf(sr, r.masker))
+})
+
+func specID(sr ginkgo.SpecReport) string {
+	for _, l := range sr.Labels() {
+		if id, ok := strings.CutPrefix(l, "tc:"); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+func resultOf(sr ginkgo.SpecReport, maskText func(string) string) reports.Result {
+	id := specID(sr)
+	tc, _ := Lookup(id)
+	res := reports.Result{
+		ID: id, Suite: tc.Suite, Title: tc.Title, Requirement: tc.Requirement,
+		Requirements: tc.Requirements, Duration: sr.RunTime,
+	}
+	rec := takeRecord(id)
+	if rec == nil {
+		rec = &record{}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	res.Evidence = rec.evidence
+	msg := maskText(sr.Failure.Message)
+	switch {
+	case rec.verdict == reports.NotApplicable:
+		res.Verdict, res.Message = reports.NotApplicable, rec.message
+	case sr.State == types.SpecStatePassed:
+		res.Verdict = reports.Pass
+	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
+		res.Verdict, res.Message = reports.Skipped, "not selected by the run's filter"
+		if msg != "" {
+			res.Message = msg
+		}
+	case rec.verdict == reports.Error:
+		res.Verdict, res.Message = reports.Error, rec.message
+	case sr.State == types.SpecStateFailed:
+		res.Verdict, res.Message = reports.Fail, msg
+	case sr.State == types.SpecStateTimedout:
+		res.Verdict, res.Message = reports.Error, "the test case timed out: the IUT stalled or is too slow\n"+msg
+	default: // panicked, interrupted, aborted
+		res.Verdict, res.Message = reports.Error, sr.State.String()+": "+msg
+	}
+	return res
+}
+
+func (r *run) add(res reports.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.ID == "" {
+		return
+	}
+	if strings.HasPrefix(res.Message, "interrupted") || strings.HasPrefix(res.Message, "aborted") {
+		r.interrupt = true
+	}
+	r.report.Tests = append(r.report.Tests, res)
+	if res.Verdict != reports.Skipped {
+		if err := r.journal.Append(res); err != nil && r.writeErr == nil {
+			r.writeErr = err
+		}
+		if r.progress != nil {
+			fmt.Fprintf(r.progress, "%-15s %-14s %s\n", res.ID, strings.ToUpper(string(res.Verdict)), res.Title)
+		}
+		// Keep an up-to-date report on disk, marked incomplete, so that a
+		// run killed at any point leaves one.
+		if err := reports.WriteAll(r.dir, r.report); err != nil && r.writeErr == nil {
+			r.writeErr = err
+		}
+	}
+}
+
+type testingT struct{ failed bool }
+
+func (t *testingT) Fail() { t.failed = true }
+
+// Run executes the selected suites against the session's IUTs and writes
+// the reports into cfg.OutDir. It returns the final report, marked
+// incomplete if the run was interrupted. RunSpecs may be called once per
+// process, so Run may be too.
+func Run(s *Session, cfg Config, start time.Time) (*reports.Report, error) {
+	filter, err := Filter(cfg.Suites, cfg.LabelFilter)
+	if err != nil {
+		return nil, err
+	}
+	sc, rc := ginkgo.GinkgoConfiguration()
+	sc.LabelFilter = filter
+	rc.NoColor = true
+	rc.Succinct = true
+	log := cfg.GinkgoLog
+	if log == nil {
+		log = io.Discard
+	}
+	formatter.ColorableStdOut = log
+	formatter.ColorableStdErr = log
+	return execute(&testingT{}, s, cfg, sc, rc, start)
+}
+
+func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConfig, rc types.ReporterConfig, start time.Time) (*reports.Report, error) {
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: report directory: %v", ErrConfig, err)
+	}
+	journal, err := reports.OpenJournal(filepath.Join(cfg.OutDir, "results.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	defer journal.Close()
+	suites := cfg.Suites
+	if len(suites) == 0 {
+		suites = Suites()
+	}
+	rep := &reports.Report{
+		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
+		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
+		Suites: suites, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+	}
+	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	r := &run{report: rep, journal: journal, dir: cfg.OutDir, progress: cfg.Progress, masker: s.Masker.Text}
+	setCurrent(s)
+	runMu.Lock()
+	active = r
+	runMu.Unlock()
+	defer func() {
+		runMu.Lock()
+		active = nil
+		runMu.Unlock()
+		setCurrent(nil)
+	}()
+
+	sc.RandomSeed = s.Seed
+	sc.Timeout = 2 * time.Hour
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.RunSpecs(t, "paycert", sc, rc)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep.End = time.Now().UTC()
+	rep.IUT = s.IUT
+	sort.SliceStable(rep.Tests, func(i, j int) bool { return rep.Tests[i].ID < rep.Tests[j].ID })
+	rep.Status = reports.StatusComplete
+	if r.interrupt {
+		rep.Status = reports.StatusIncomplete
+		rep.Warnings = append(rep.Warnings, "the run was interrupted; results after the interruption are missing")
+	}
+	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
+		return rep, err
+	}
+	return rep, r.writeErr
+}

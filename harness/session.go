@@ -1,0 +1,93 @@
+package harness
+
+import (
+	"math/rand/v2"
+	"sync"
+
+	"github.com/paycert/paycert/mask"
+	"github.com/paycert/paycert/probes"
+	"github.com/paycert/paycert/reports"
+)
+
+// Session is what a run's test cases share: the IUTs, the masker, the seeded
+// random source and the identity learned so far.
+type Session struct {
+	// Card is the card-like IUT, or nil when the run has none.
+	Card probes.Card
+	// Targets holds host-side IUTs by kind ("tsp", "pinpad"), set by the
+	// suites' own set-up code.
+	Targets map[string]any
+	// Config holds run-wide configuration for the suites (such as the
+	// parsed ICS) by name.
+	Config map[string]any
+	// Masker masks every PAN that any test has seen.
+	Masker *mask.Masker
+	// Seed makes the run reproducible: the spec order and every random
+	// value a suite draws (unpredictable numbers, amounts) derive from it.
+	Seed int64
+	// IUT is the identity the run reports.
+	IUT reports.IUT
+
+	probe string
+	mu    sync.Mutex
+	rnd   *rand.Rand
+}
+
+// NewSession returns a session for the given probe URI and seed.
+func NewSession(probeURI string, card probes.Card, seed int64) *Session {
+	return &Session{
+		Card:    card,
+		Targets: map[string]any{},
+		Config:  map[string]any{},
+		Masker:  &mask.Masker{},
+		Seed:    seed,
+		probe:   probeURI,
+		rnd:     rand.New(rand.NewPCG(uint64(seed), 0x70617963657274)),
+	}
+}
+
+// ProbeURI names the probe.
+func (s *Session) ProbeURI() string { return s.probe }
+
+// Rand returns n bytes from the session's seeded source.
+func (s *Session) Rand(n int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(s.rnd.Uint32())
+	}
+	return b
+}
+
+// IntN returns a seeded random int in [0, n).
+func (s *Session) IntN(n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rnd.IntN(n)
+}
+
+func (s *Session) has(kind string) bool {
+	if kind == "card" {
+		return s.Card != nil
+	}
+	return s.Targets[kind] != nil
+}
+
+var (
+	curMu   sync.Mutex
+	current *Session
+)
+
+// Current returns the session of the run in progress.
+func Current() *Session {
+	curMu.Lock()
+	defer curMu.Unlock()
+	return current
+}
+
+func setCurrent(s *Session) {
+	curMu.Lock()
+	defer curMu.Unlock()
+	current = s
+}

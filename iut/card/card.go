@@ -1,0 +1,484 @@
+// Package card is paycert's reference cloud card: a compliant, online-only
+// UnionPay QuickPass (qPBOC) application as a phone would emulate it over
+// host card emulation, plus named faults that each break one requirement.
+//
+// A Card is a state machine driven by command APDUs. Its persistent state
+// (the application transaction counter, keys) survives power cycles; its
+// session state (selected application, transaction in progress) does not.
+// A Card is safe for concurrent use.
+package card
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/paycert/paycert/iso7816"
+	"github.com/paycert/paycert/tlv"
+)
+
+// UnionPay application identifiers the card offers.
+var (
+	AIDDebit  = []byte{0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0x01}
+	AIDCredit = []byte{0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0x02}
+	PPSE      = []byte("2PAY.SYS.DDF01")
+)
+
+// ATRBytes is the reference card's answer to reset: T=1, no historical bytes
+// beyond a short "paycert" marker.
+var ATRBytes = []byte{0x3B, 0x8A, 0x80, 0x01, 'p', 'a', 'y', 'c', 'e', 'r', 't', 0x00, 0x01, 0x02, 0x00}
+
+// PDOL is the processing options data object list the card asks for.
+var PDOL = tlv.DOL{
+	{Tag: 0x9F66, Len: 4}, {Tag: 0x9F02, Len: 6}, {Tag: 0x9F03, Len: 6}, {Tag: 0x9F1A, Len: 2},
+	{Tag: 0x95, Len: 5}, {Tag: 0x5F2A, Len: 2}, {Tag: 0x9A, Len: 3}, {Tag: 0x9C, Len: 1},
+	{Tag: 0x9F37, Len: 4}, {Tag: 0x9F7A, Len: 1},
+}
+
+// CDOL1 is the data object list for the first GENERATE AC.
+var CDOL1 = tlv.DOL{
+	{Tag: 0x9F02, Len: 6}, {Tag: 0x9F03, Len: 6}, {Tag: 0x9F1A, Len: 2}, {Tag: 0x95, Len: 5},
+	{Tag: 0x5F2A, Len: 2}, {Tag: 0x9A, Len: 3}, {Tag: 0x9C, Len: 1}, {Tag: 0x9F37, Len: 4},
+	{Tag: 0x9F35, Len: 1}, {Tag: 0x9F34, Len: 3},
+}
+
+// Profile is the card's personalisation.
+type Profile struct {
+	Token      string // the PAN the card carries: a token, never the funding PAN
+	Expiry     string // YYMMDD
+	PSN        byte
+	CVMLimit   uint64 // in minor units; above it the card asks for online PIN
+	KeyIndex   byte   // derivation key index in the IAD
+	CVN        byte   // cryptogram version number in the IAD
+	Algorithm  byte   // 01 TDES, 04 SM4
+	Country    uint16 // 0156 China
+	Currency   uint16 // 0156 CNY
+	StartATC   uint16
+	Label      string
+	ACKey      []byte // test key for the placeholder cryptogram
+	Randomness func(b []byte)
+}
+
+// DefaultProfile is the embedded default personalisation: a UnionPay debit
+// token from a test token BIN range.
+func DefaultProfile() Profile {
+	return Profile{
+		Token:     "6258881234567898",
+		Expiry:    "301231",
+		PSN:       0x01,
+		CVMLimit:  30000, // CNY 300.00
+		KeyIndex:  0x01,
+		CVN:       0x01,
+		Algorithm: 0x01,
+		Country:   0x0156,
+		Currency:  0x0156,
+		StartATC:  0x0010,
+		Label:     "PAYCERT CLOUD",
+		ACKey:     bytes.Repeat([]byte{0x5A}, 16),
+	}
+}
+
+// Card is one reference cloud card.
+type Card struct {
+	mu      sync.Mutex
+	p       Profile
+	fault   Fault
+	atc     uint16
+	powered bool
+	sess    session
+}
+
+type session struct {
+	selected  []byte
+	gpo       bool
+	pdolData  map[tlv.Tag][]byte
+	genacDone bool
+}
+
+// New returns a card with profile p and the named fault ("" for none).
+func New(p Profile, fault string) (*Card, error) {
+	f, err := LookupFault(fault)
+	if err != nil {
+		return nil, err
+	}
+	return &Card{p: p, fault: f, atc: p.StartATC, powered: true}, nil
+}
+
+// ATR returns the answer to reset.
+func (c *Card) ATR() []byte { return append([]byte(nil), ATRBytes...) }
+
+// Power switches the card on (or resets it) and off; either ends the session.
+func (c *Card) Power(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.powered = on
+	c.sess = session{}
+}
+
+// ATC returns the current application transaction counter.
+func (c *Card) ATC() uint16 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.atc
+}
+
+// Process answers one command APDU. Malformed commands get an error status
+// word, never a panic.
+func (c *Card) Process(capdu []byte) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cmd, err := iso7816.ParseCommand(capdu)
+	if err != nil {
+		return sw(iso7816.SWWrongLength)
+	}
+	data, s := c.dispatch(cmd)
+	return iso7816.Response{Data: data, SW: s}.Bytes()
+}
+
+func sw(s iso7816.SW) []byte { return iso7816.Response{SW: s}.Bytes() }
+
+func (c *Card) dispatch(cmd iso7816.Command) ([]byte, iso7816.SW) {
+	switch {
+	case cmd.CLA == 0x00 && cmd.INS == iso7816.InsSelect:
+		return c.selectFile(cmd)
+	case cmd.CLA == 0x80 && cmd.INS == iso7816.InsGPO:
+		return c.gpo(cmd)
+	case cmd.CLA == 0x00 && cmd.INS == iso7816.InsReadRecord:
+		return c.readRecord(cmd)
+	case cmd.CLA == 0x80 && cmd.INS == iso7816.InsGenerateAC:
+		return c.generateAC(cmd)
+	case cmd.CLA == 0x80 && cmd.INS == iso7816.InsGetData:
+		return c.getData(cmd)
+	case cmd.CLA != 0x00 && cmd.CLA != 0x80:
+		return nil, iso7816.SWCLANotSupported
+	}
+	return nil, iso7816.SWINSNotSupported
+}
+
+func (c *Card) selectFile(cmd iso7816.Command) ([]byte, iso7816.SW) {
+	if cmd.P1 != 0x04 {
+		return nil, iso7816.SWIncorrectP1P2
+	}
+	c.sess = session{}
+	switch {
+	case bytes.Equal(cmd.Data, PPSE):
+		var entries []byte
+		for i, aid := range [][]byte{AIDDebit, AIDCredit} {
+			entries = append(entries, tlv.Encode(0x61, tlv.Concat(
+				tlv.Encode(0x4F, aid),
+				tlv.Encode(0x50, []byte(c.p.Label)),
+				tlv.Encode(0x87, []byte{byte(i + 1)}),
+			))...)
+		}
+		return tlv.Encode(0x6F, tlv.Concat(
+			tlv.Encode(0x84, PPSE),
+			tlv.Encode(0xA5, tlv.Encode(0xBF0C, entries)),
+		)), iso7816.SWSuccess
+	case bytes.Equal(cmd.Data, AIDDebit), bytes.Equal(cmd.Data, AIDCredit):
+		c.sess.selected = append([]byte(nil), cmd.Data...)
+		pdol := PDOL
+		if c.fault.is(FaultPDOLNoUN) {
+			pdol = withoutTag(PDOL, 0x9F37)
+		}
+		return tlv.Encode(0x6F, tlv.Concat(
+			tlv.Encode(0x84, cmd.Data),
+			tlv.Encode(0xA5, tlv.Concat(
+				tlv.Encode(0x50, []byte(c.p.Label)),
+				tlv.Encode(0x87, []byte{0x01}),
+				tlv.Encode(0x9F38, pdol.Bytes()),
+				tlv.Encode(0x5F2D, []byte("zhen")),
+				tlv.Encode(0x9F11, []byte{0x01}),
+				tlv.Encode(0x9F12, []byte(c.p.Label)),
+			)),
+		)), iso7816.SWSuccess
+	}
+	return nil, iso7816.SWFileNotFound
+}
+
+func withoutTag(d tlv.DOL, t tlv.Tag) tlv.DOL {
+	var out tlv.DOL
+	for _, e := range d {
+		if e.Tag != t {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Cryptogram types as in 9F27 bits 8-7.
+const (
+	AAC  byte = 0x00
+	TC   byte = 0x40
+	ARQC byte = 0x80
+)
+
+// TTQ bits the card reads (9F66 byte 1 and 2).
+const (
+	ttqQPBOC       = 0x20 // byte 1: EMV mode (qPBOC) supported
+	ttqOfflineOnly = 0x08 // byte 1: offline-only reader
+	ttqOnlinePIN   = 0x04 // byte 1: online PIN supported
+	ttqOnlineReq   = 0x80 // byte 2: online cryptogram required
+)
+
+func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
+	if c.sess.selected == nil || c.sess.gpo {
+		return nil, iso7816.SWConditionsNotSatisfied
+	}
+	l, err := tlv.Parse(cmd.Data)
+	if err != nil || len(l) != 1 || l[0].Tag != 0x83 {
+		return nil, iso7816.SWWrongData
+	}
+	pdol := PDOL
+	if c.fault.is(FaultPDOLNoUN) {
+		pdol = withoutTag(PDOL, 0x9F37)
+	}
+	vals, err := pdol.Split(l[0].Value)
+	if err != nil {
+		return nil, iso7816.SWWrongLength
+	}
+	c.sess.gpo, c.sess.pdolData = true, vals
+	c.atc++ // the counter moves with every transaction, before anything can fail
+	ttq := vals[0x9F66]
+	if ttq[0]&ttqQPBOC == 0 {
+		// Not a qPBOC reader: the terminal reads records and asks GENERATE AC.
+		return tlv.Encode(0x80, tlv.Concat(aipValue, aflValue)), iso7816.SWSuccess
+	}
+	typ := ARQC
+	switch {
+	case c.fault.is(FaultDeclineAll):
+		typ = AAC
+	case c.fault.is(FaultECOffline) && bytes.Equal(vals[0x9F7A], []byte{0x01}):
+		typ = TC
+	case ttq[0]&ttqOfflineOnly != 0:
+		// An offline-only reader cannot take the card online: decline.
+		typ = AAC
+		if c.fault.is(FaultOfflineTC) {
+			typ = TC
+		}
+	}
+	return c.cryptogramResponse(typ, vals, true), iso7816.SWSuccess
+}
+
+// aipValue: byte 1 10 cardholder verification, 08 terminal risk
+// management (no offline data authentication: a cloud card has no offline
+// keys); byte 2 80 EMV mode, 40 mobile phone.
+var aipValue = []byte{0x18, 0xC0}
+
+// aflValue: SFI 1 record 1 and SFI 2 record 1, none for offline authentication.
+var aflValue = []byte{0x08, 0x01, 0x01, 0x00, 0x10, 0x01, 0x01, 0x00}
+
+func (c *Card) aip() []byte { return tlv.Encode(0x82, aipValue) }
+
+func (c *Card) track2() []byte {
+	s := c.p.Token + "D" + c.p.Expiry[:4] + "220" + "0000000000"
+	if len(s)%2 == 1 {
+		s += "F"
+	}
+	return mustHex(s)
+}
+
+func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
+	if !c.sess.gpo {
+		return nil, iso7816.SWConditionsNotSatisfied
+	}
+	if cmd.P2&0x07 != 0x04 {
+		return nil, iso7816.SWIncorrectP1P2
+	}
+	switch sfi, rec := cmd.P2>>3, cmd.P1; {
+	case sfi == 1 && rec == 1:
+		return tlv.Encode(0x70, tlv.Concat(
+			tlv.Encode(0x57, c.track2()),
+			tlv.Encode(0x9F1F, []byte("0000")),
+		)), iso7816.SWSuccess
+	case sfi == 2 && rec == 1:
+		pan := c.p.Token
+		if len(pan)%2 == 1 {
+			pan += "F"
+		}
+		return tlv.Encode(0x70, tlv.Concat(
+			tlv.Encode(0x5A, mustHex(pan)),
+			tlv.Encode(0x5F24, mustHex(c.p.Expiry)),
+			tlv.Encode(0x5F34, []byte{c.p.PSN}),
+			tlv.Encode(0x5F28, be16(c.p.Country)),
+			tlv.Encode(0x9F42, be16(c.p.Currency)),
+			tlv.Encode(0x8C, CDOL1.Bytes()),
+			tlv.Encode(0x8E, c.cvmList()),
+			tlv.Encode(0x9F07, []byte{0xFF, 0x00}),
+			tlv.Encode(0x9F08, []byte{0x00, 0x30}),
+		)), iso7816.SWSuccess
+	}
+	return nil, iso7816.SWRecordNotFound
+}
+
+// cvmList: amount X = CVM limit; online PIN if over X, else no CVM.
+func (c *Card) cvmList() []byte {
+	out := make([]byte, 8)
+	binary.BigEndian.PutUint32(out[0:], uint32(c.p.CVMLimit))
+	return append(out, 0x42, 0x07, 0x1F, 0x06) // online PIN if amount > X; no CVM if amount < X
+}
+
+func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
+	if !c.sess.gpo || c.sess.genacDone {
+		// A cloud card answers one GENERATE AC per transaction.
+		return nil, iso7816.SWConditionsNotSatisfied
+	}
+	vals, err := CDOL1.Split(cmd.Data)
+	if err != nil {
+		return nil, iso7816.SWWrongLength
+	}
+	c.sess.genacDone = true
+	typ := ARQC
+	switch req := cmd.P1 & 0xC0; {
+	case req == 0xC0:
+		return nil, iso7816.SWIncorrectP1P2
+	case req == AAC, c.fault.is(FaultDeclineAll):
+		typ = AAC
+	case req == TC && c.fault.is(FaultOfflineTC):
+		typ = TC
+	}
+	for _, t := range []tlv.Tag{0x9F7A, 0x9F66} {
+		if v, ok := c.sess.pdolData[t]; ok {
+			vals[t] = v
+		}
+	}
+	return c.cryptogramResponse(typ, vals, false), iso7816.SWSuccess
+}
+
+// cryptogramResponse builds the GPO (format 2, qPBOC) or GENERATE AC
+// (format 2) answer for a cryptogram of type typ.
+func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO bool) []byte {
+	cvrType := typ
+	if c.fault.is(FaultIADTC) && typ == ARQC {
+		cvrType = TC // 9F27 will say ARQC while the CVR says TC
+	}
+	iad := c.iad(cvrType)
+	atc := be16(c.atc)
+	ac := c.cryptogram(typ, vals, atc, iad)
+	parts := [][]byte{
+		tlv.Encode(0x9F27, []byte{typ}),
+		tlv.Encode(0x9F36, atc),
+		tlv.Encode(0x9F26, ac),
+		tlv.Encode(0x9F10, iad),
+	}
+	if fromGPO {
+		parts = append(parts,
+			c.aip(),
+			tlv.Encode(0x57, c.track2()),
+			tlv.Encode(0x5F34, []byte{c.p.PSN}),
+			tlv.Encode(0x9F6C, c.ctq(vals)),
+		)
+	}
+	if c.fault.is(FaultECOffline) && bytes.Equal(vals[0x9F7A], []byte{0x01}) {
+		parts = append(parts,
+			tlv.Encode(0x9F74, []byte("ECC001")),
+			tlv.Encode(0x9F5D, mustHex("000000010000")),
+		)
+	}
+	return tlv.Encode(0x77, tlv.Concat(parts...))
+}
+
+// ctq returns the card transaction qualifiers: online PIN above the CVM
+// limit when the reader supports it, no CVM below it.
+func (c *Card) ctq(vals map[tlv.Tag][]byte) []byte {
+	amount := bcdValue(vals[0x9F02])
+	if amount > c.p.CVMLimit && vals[0x9F66][0]&ttqOnlinePIN != 0 {
+		return []byte{0x80, 0x00}
+	}
+	return []byte{0x00, 0x00}
+}
+
+// iad builds the PBOC issuer application data: 07 | key index | CVN | CVR
+// (03 + 3 bytes) | algorithm | IDD (0A 01 amount(5) MAC(4)).
+func (c *Card) iad(typ byte) []byte {
+	cvr1 := byte(0x80) // second GENERATE AC not requested
+	switch typ {
+	case ARQC:
+		cvr1 |= 0x20
+	case TC:
+		cvr1 |= 0x10
+	}
+	return tlv.Concat(
+		[]byte{0x07, c.p.KeyIndex, c.p.CVN, 0x03, cvr1, 0x00, 0x00, c.p.Algorithm},
+		[]byte{0x0A, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	)
+}
+
+// cryptogram computes the application cryptogram over the standard AC input
+// (9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36 CVR).
+//
+// Placeholder until the EMV cryptogram issue: an HMAC-SHA-256 under a test
+// key, truncated to 8 bytes. It is dynamic (ATC and UN enter it) but it is
+// not an EMV algorithm, and no suite claims to verify it yet.
+func (c *Card) cryptogram(typ byte, vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
+	if c.fault.is(FaultStaticAC) {
+		return []byte{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}
+	}
+	m := hmac.New(sha256.New, c.p.ACKey)
+	for _, t := range []tlv.Tag{0x9F02, 0x9F03, 0x9F1A, 0x95, 0x5F2A, 0x9A, 0x9C, 0x9F37} {
+		m.Write(vals[t])
+	}
+	m.Write(c.aip()[2:])
+	m.Write(atc)
+	m.Write(iad[3:7])
+	m.Write([]byte{typ})
+	return m.Sum(nil)[:8]
+}
+
+func (c *Card) getData(cmd iso7816.Command) ([]byte, iso7816.SW) {
+	tag := tlv.Tag(uint16(cmd.P1)<<8 | uint16(cmd.P2))
+	switch tag {
+	case 0x9F36:
+		return tlv.Encode(tag, be16(c.atc)), iso7816.SWSuccess
+	case 0x9F13: // last online ATC register: the card is always online
+		return tlv.Encode(tag, be16(c.atc)), iso7816.SWSuccess
+	case 0x9F79, 0x9F77, 0x9F78, 0x9F6D: // electronic cash: not on a cloud card
+		if c.fault.is(FaultECOffline) {
+			return tlv.Encode(tag, mustHex("000000010000")), iso7816.SWSuccess
+		}
+	}
+	return nil, iso7816.SWReferencedDataNotFound
+}
+
+func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
+
+func bcdValue(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v*100 + uint64(c>>4)*10 + uint64(c&0x0F)
+	}
+	return v
+}
+
+func mustHex(s string) []byte {
+	b := make([]byte, len(s)/2)
+	for i := range b {
+		b[i] = nib(s[2*i])<<4 | nib(s[2*i+1])
+	}
+	return b
+}
+
+func nib(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	panic(fmt.Sprintf("card: bad hex digit %q in personalisation", c))
+}
+
+// FaultNames lists the known faults in order.
+func FaultNames() []string {
+	var out []string
+	for _, f := range Faults {
+		out = append(out, string(f.Name))
+	}
+	sort.Strings(out)
+	return out
+}

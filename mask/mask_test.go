@@ -1,0 +1,77 @@
+package mask
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"PAN 6258881234567898 ok", "PAN 625888XXXXXX7898 ok"},
+		{"token=4012345678909.", "token=401234XXX8909."},
+		{"amount 000000000100", "amount 000000000100"},
+		{"1234567890123", "1234567890123"}, // fails Luhn: not a PAN
+	}
+	for _, tc := range tests {
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	long := strings.Repeat("1", 30)
+	if got := Text(long); strings.Contains(got, strings.Repeat("1", 13)) {
+		t.Errorf("long run not masked: %q", got)
+	}
+}
+
+func TestMasker(t *testing.T) {
+	var m Masker
+	m.Add("6258881234567898")
+	m.Add("4012345678909F")
+	tests := []struct{ in, want string }{
+		{"5A086258881234567898", "5A08625888XXXXXX7898"},
+		{"57116258881234567898D3012220", "5711625888XXXXXX7898D3012220"},
+		{"5A0740123456789098F", "5A07401234XXX8909" + "8F"},
+	}
+	for _, tc := range tests {
+		if got := m.Text(tc.in); got != tc.want {
+			t.Errorf("Masker.Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPAN(t *testing.T) {
+	if got := PAN("4012345678909"); got != "401234XXX8909" {
+		t.Errorf("PAN = %q", got)
+	}
+	if got := PAN("12345"); got != "X2345" {
+		t.Errorf("short PAN = %q", got)
+	}
+}
+
+func TestLuhn(t *testing.T) {
+	for _, p := range []string{"4012345678909", "6258881234567898", "79927398713"} {
+		if !Luhn(p) {
+			t.Errorf("Luhn(%s) = false", p)
+		}
+		if d := LuhnDigit(p[:len(p)-1]); d != p[len(p)-1] {
+			t.Errorf("LuhnDigit(%s) = %c", p, d)
+		}
+	}
+	for _, p := range []string{"4012345678900", "12a4", "1"} {
+		if Luhn(p) {
+			t.Errorf("Luhn(%s) = true", p)
+		}
+	}
+}
+
+func FuzzText(f *testing.F) {
+	f.Add("57116258881234567898D3012220")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Text(s)
+		for _, run := range digitRunsAny.FindAllString(out, -1) {
+			if len(run) <= 19 && Luhn(run) {
+				t.Fatalf("unmasked PAN-like run %q in %q", run, out)
+			}
+		}
+	})
+}

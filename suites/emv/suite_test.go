@@ -1,0 +1,13 @@
+package emv_test
+
+import (
+	"testing"
+
+	"github.com/paycert/paycert/harness"
+	_ "github.com/paycert/paycert/probes/ref"
+	_ "github.com/paycert/paycert/suites/emv"
+)
+
+// TestEMV runs the suite against $PAYCERT_PROBE (default: the reference
+// card). Run it with `go test ./suites/emv` or `ginkgo ./suites/emv`.
+func TestEMV(t *testing.T) { harness.RunGoTest(t, "emv", nil) }
