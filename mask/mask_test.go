@@ -17,9 +17,8 @@ func TestText(t *testing.T) {
 			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	long := strings.Repeat("1", 30)
-	if got := Text(long); strings.Contains(got, strings.Repeat("1", 13)) {
-		t.Errorf("long run not masked: %q", got)
+	if long := strings.Repeat("1", 30); Text(long) != long {
+		t.Errorf("a 30-digit run that is no PAN was masked")
 	}
 }
 

@@ -107,8 +107,15 @@ func (j *Journal) Append(r Result) error {
 // Close closes the journal.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// Summarize renders the verdict table and totals as plain text.
-func Summarize(r *Report) string {
+// Summarize renders the full verdict table, with each test's requirement
+// statement and requirement IDs, and the totals, as plain text.
+func Summarize(r *Report) string { return summarize(r, true) }
+
+// Brief renders a compact verdict table (ID, verdict, title, reason) and the
+// totals, for terminals.
+func Brief(r *Report) string { return summarize(r, false) }
+
+func summarize(r *Report, full bool) string {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "paycert %s — %s\n", r.Tool.Version, r.Status)
 	fmt.Fprintf(&buf, "probe: %s", r.Probe)
@@ -116,8 +123,12 @@ func Summarize(r *Report) string {
 		fmt.Fprintf(&buf, "  IUT: %s %s %s", r.IUT.Vendor, r.IUT.Product, r.IUT.Version)
 	}
 	fmt.Fprintf(&buf, "  seed: %d\n", r.Seed)
+	header := []string{"Test case", "Verdict", "Requirement", "Requirement IDs"}
+	if !full {
+		header = []string{"Test case", "Verdict", "Title"}
+	}
 	t := tablewriter.NewTable(&buf,
-		tablewriter.WithHeader([]string{"Test case", "Verdict", "Requirement", "Evidences"}),
+		tablewriter.WithHeader(header),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
 		tablewriter.WithMaxWidth(150),
 	)
@@ -126,10 +137,17 @@ func Summarize(r *Report) string {
 			continue
 		}
 		req := res.Requirement
+		if !full {
+			req = res.Title
+		}
 		if res.Message != "" && res.Verdict != Pass {
 			req += "\n→ " + firstLine(res.Message)
 		}
-		t.Append([]string{res.ID, strings.ToUpper(string(res.Verdict)), req, strings.Join(res.Requirements, "\n")})
+		row := []string{res.ID, strings.ToUpper(string(res.Verdict)), req}
+		if full {
+			row = append(row, strings.Join(res.Requirements, "\n"))
+		}
+		t.Append(row)
 	}
 	t.Render()
 	s := r.Summary

@@ -29,14 +29,21 @@ func NewReader(conn net.Conn) *Reader {
 	return &Reader{conn: conn, r: bufio.NewReader(conn)}
 }
 
-// Dial connects to a card listening at addr (host:port).
+// Dial connects to a card listening at addr (host:port), retrying until
+// ctx ends so that a card process still starting is waited for.
 func Dial(ctx context.Context, addr string) (*Reader, error) {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("vpcd: connect to card at %s: %w", addr, err)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return NewReader(c), nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("vpcd: connect to card at %s: %w", addr, err)
+		case <-time.After(wait):
+		}
 	}
-	return NewReader(c), nil
 }
 
 // Accept waits on l for a card to connect.
@@ -76,7 +83,9 @@ func (r *Reader) begin(ctx context.Context) error {
 func (r *Reader) fail(ctx context.Context, op string, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		if ctx.Err() != nil {
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			err = fmt.Errorf("card did not answer before the deadline: %w", context.DeadlineExceeded)
+		} else if ctx.Err() != nil {
 			err = ctx.Err()
 		} else {
 			err = fmt.Errorf("card did not answer in time: %w", err)

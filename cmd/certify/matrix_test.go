@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/iut"
+	"github.com/paycert/paycert/reports"
+)
+
+// certifyRun runs the certify binary (this test binary, through PATH) and
+// returns its report and exit code.
+func certifyRun(t *testing.T, args ...string) (*reports.Report, int, string) {
+	t.Helper()
+	out := t.TempDir()
+	cmd := exec.Command("certify", append([]string{"run", "--out", out, "--seed", "7"}, args...)...)
+	stdout, err := cmd.CombinedOutput()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("certify %v: %v", args, err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatalf("certify %v (exit %d): no report: %v\n%s", args, code, err, stdout)
+	}
+	var r reports.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	return &r, code, string(stdout)
+}
+
+func verdicts(r *reports.Report, v reports.Verdict) []string {
+	var ids []string
+	for _, res := range r.Tests {
+		if res.Verdict == v {
+			ids = append(ids, res.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// checkFault asserts that a run against a faulted IUT failed exactly the
+// fault's test cases, with no errors, and exited 1.
+func checkFault(t *testing.T, f iut.Fault, r *reports.Report, code int, out string) {
+	t.Helper()
+	want := slices.Clone(f.MustFail)
+	sort.Strings(want)
+	if got := verdicts(r, reports.Fail); !slices.Equal(got, want) {
+		t.Errorf("fault %s: failed %v, want exactly %v\n%s", f.Name, got, want, out)
+	}
+	if errs := verdicts(r, reports.Error); len(errs) > 0 {
+		t.Errorf("fault %s: errors in %v\n%s", f.Name, errs, out)
+	}
+	if code != exitFail || r.Status != reports.StatusComplete {
+		t.Errorf("fault %s: exit %d status %s, want 1 and complete", f.Name, code, r.Status)
+	}
+}
+
+// TestFaultMatrix runs every reference fault through the certify binary
+// and checks that it fails exactly the test cases it names. A test case
+// that no fault kills is reported: it has not been shown able to fail.
+func TestFaultMatrix(t *testing.T) {
+	r, code, out := certifyRun(t)
+	if code != 0 || r.Summary.Pass != r.Summary.Total || r.Summary.Total == 0 {
+		t.Fatalf("clean reference run: exit %d, %+v\n%s", code, r.Summary, out)
+	}
+	killed := map[string]bool{}
+	for _, f := range iut.Faults() {
+		t.Run(f.IUT+"/"+f.Name, func(t *testing.T) {
+			r, code, out := certifyRun(t, "--probe", f.Probe)
+			checkFault(t, f, r, code, out)
+		})
+		for _, id := range f.MustFail {
+			if _, ok := harness.Lookup(id); !ok {
+				t.Errorf("fault %s names unknown test case %s", f.Name, id)
+			}
+			killed[id] = true
+		}
+	}
+	for _, tc := range harness.Catalog() {
+		if !killed[tc.ID] {
+			t.Logf("warning: no reference fault makes %s fail: it has not been shown able to fail", tc.ID)
+		}
+	}
+}

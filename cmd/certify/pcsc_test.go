@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebfe/scard"
+
+	"github.com/paycert/paycert/iut"
+)
+
+const vpcdReader = "Virtual PCD 00 00"
+
+// pcscReady reports whether pcscd runs with the vpcd driver loaded.
+func pcscReady() error {
+	ctx, err := scard.EstablishContext()
+	if err != nil {
+		return fmt.Errorf("no PC/SC service (start pcscd: scripts/pcscd-up): %w", err)
+	}
+	defer ctx.Release()
+	readers, err := ctx.ListReaders()
+	if err != nil {
+		return fmt.Errorf("pcscd lists no readers (is vsmartcard-vpcd installed?): %w", err)
+	}
+	for _, r := range readers {
+		if r == vpcdReader {
+			return nil
+		}
+	}
+	return fmt.Errorf("pcscd has no %q reader (readers: %q)", vpcdReader, readers)
+}
+
+// waitReader waits until the vpcd reader shows a card (present) or none.
+func waitReader(t *testing.T, present bool) {
+	t.Helper()
+	ctx, err := scard.EstablishContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Release()
+	deadline := time.Now().Add(15 * time.Second)
+	rs := []scard.ReaderState{{Reader: vpcdReader, CurrentState: scard.StateUnaware}}
+	for {
+		if err := ctx.GetStatusChange(rs, time.Second); err != nil && err != scard.ErrTimeout {
+			t.Fatalf("reader status: %v", err)
+		}
+		if (rs[0].EventState&scard.StatePresent != 0) == present {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reader %q: card present=%v not reached in 15 s (state %x)", vpcdReader, present, rs[0].EventState)
+		}
+		rs[0].CurrentState = rs[0].EventState
+	}
+}
+
+// serveCard starts `certify serve card` against pcscd's vpcd slot and
+// waits for the reader to see the card.
+func serveCard(t *testing.T, fault string) func() {
+	t.Helper()
+	args := []string{"serve", "card", "--vpcd", "127.0.0.1:35963"}
+	if fault != "" {
+		args = append(args, "--fault", fault)
+	}
+	cmd := exec.Command("certify", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitReader(t, true)
+	return func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		waitReader(t, false)
+		if t.Failed() {
+			t.Logf("serve card stderr:\n%s", stderr.String())
+		}
+	}
+}
+
+// TestPCSCEndToEnd drives the reference card through real pcscd and its
+// vpcd driver: the suite over pcsc:// must pass the clean card and fail
+// exactly the expected test cases of every card fault.
+func TestPCSCEndToEnd(t *testing.T) {
+	if err := pcscReady(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but the PC/SC path cannot be tested: %v", err)
+		}
+		t.Skipf("PC/SC path not testable here: %v", err)
+	}
+	stop := serveCard(t, "")
+	r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv")
+	stop()
+	if code != 0 || r.Summary.Pass != r.Summary.Total || r.Summary.Total == 0 {
+		t.Fatalf("clean card through pcscd: exit %d, %+v\n%s", code, r.Summary, out)
+	}
+	if !strings.HasPrefix(r.Probe, "pcsc://?reader=Virtual PCD") {
+		t.Errorf("probe = %q", r.Probe)
+	}
+	for _, f := range iut.Faults() {
+		if f.IUT != "card" {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			stop := serveCard(t, f.Name)
+			defer stop()
+			r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv")
+			checkFault(t, f, r, code, out)
+		})
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paycert/paycert/iut/card"
+	"github.com/paycert/paycert/probes/vpcd"
+)
+
+func newServeCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a reference IUT as a process (card over vpcd)",
+	}
+	c.AddCommand(newServeCardCmd())
+	return c
+}
+
+func newServeCardCmd() *cobra.Command {
+	var fault, connect, listen string
+	var once bool
+	c := &cobra.Command{
+		Use:   "card [--fault NAME] (--vpcd HOST:PORT | --listen HOST:PORT)",
+		Short: "Serve the reference cloud card over the vpcd protocol",
+		Long: `Serve the reference cloud card over vsmartcard's vpcd protocol.
+
+--vpcd HOST:PORT connects to a vpcd reader: pcscd's vpcd driver (127.0.0.1:35963)
+or certify's own 'vpcd-listen://' probe. The card reconnects when the reader
+drops it, until interrupted (or after one session with --once).
+--listen HOST:PORT waits for a reader to connect, for certify's 'vpcd://' probe.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if (connect == "") == (listen == "") {
+				return usageErr("serve card: give exactly one of --vpcd HOST:PORT or --listen HOST:PORT")
+			}
+			crd, err := card.New(card.DefaultProfile(), fault)
+			if err != nil {
+				return usageErr("serve card: %v", err)
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			name := "reference card"
+			if fault != "" {
+				name += " with fault " + fault
+			}
+			if listen != "" {
+				return serveListen(ctx, c, crd, name, listen, once)
+			}
+			return serveConnect(ctx, c, crd, name, connect, once)
+		},
+	}
+	c.Flags().StringVar(&fault, "fault", "", "a named fault (see 'certify faults')")
+	c.Flags().StringVar(&connect, "vpcd", "", "connect to the vpcd reader at HOST:PORT")
+	c.Flags().StringVar(&listen, "listen", "", "listen at HOST:PORT for a vpcd reader")
+	c.Flags().BoolVar(&once, "once", false, "exit after the first reader session ends")
+	return c
+}
+
+func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
+	logf := func(format string, args ...any) { fmt.Fprintf(c.ErrOrStderr(), "certify serve card: "+format+"\n", args...) }
+	backoff := 50 * time.Millisecond
+	warned := false
+	for ctx.Err() == nil {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if !warned {
+				logf("waiting for the vpcd reader at %s: %v", addr, err)
+				warned = true
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, time.Second)
+			continue
+		}
+		backoff, warned = 50*time.Millisecond, false
+		logf("%s inserted in the vpcd reader at %s", name, addr)
+		err = vpcd.ServeCard(ctx, conn, crd)
+		conn.Close()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logf("session ended: %v", err)
+		} else {
+			logf("reader closed the session")
+		}
+		if once {
+			return nil
+		}
+	}
+	return nil
+}
+
+func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
+	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return &exitError{exitUsage, fmt.Errorf("serve card: listen: %w", err)}
+	}
+	defer l.Close()
+	context.AfterFunc(ctx, func() { l.Close() })
+	fmt.Fprintf(c.ErrOrStderr(), "certify serve card: %s listening at %s\n", name, l.Addr())
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return &exitError{exitIUT, fmt.Errorf("serve card: accept: %w", err)}
+		}
+		err = vpcd.ServeCard(ctx, conn, crd)
+		conn.Close()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(c.ErrOrStderr(), "certify serve card: session ended: %v\n", err)
+		}
+		if once || ctx.Err() != nil {
+			return nil
+		}
+	}
+}
