@@ -66,7 +66,9 @@ drops it, until interrupted (or after one session with --once).
 }
 
 func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
-	logf := func(format string, args ...any) { fmt.Fprintf(c.ErrOrStderr(), "certify serve card: "+format+"\n", args...) }
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(c.ErrOrStderr(), "certify serve card: "+format+"\n", args...)
+	}
 	backoff := 50 * time.Millisecond
 	warned := false
 	for ctx.Err() == nil {

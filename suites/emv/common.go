@@ -74,7 +74,7 @@ func newTx(t *harness.T, ttq [4]byte, amount uint64) terminal.Tx {
 // outcome is what the card answered to one transaction attempt.
 type outcome struct {
 	cryptogram *terminal.Cryptogram
-	refused    string // non-empty when the card refused with a status word
+	refused    string    // non-empty when the card refused with a status word
 	tlvs       []tlv.TLV // every data object the card returned, for scans
 }
 
