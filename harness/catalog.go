@@ -117,3 +117,21 @@ func Suites() []string {
 	}
 	return out
 }
+
+// SuitesFor lists the suites with at least one test case whose IUT kind is
+// among kinds.
+func SuitesFor(kinds []string) []string {
+	have := map[string]bool{}
+	for _, k := range kinds {
+		have[k] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, tc := range Catalog() {
+		if have[tc.Needs] && !seen[tc.Suite] {
+			seen[tc.Suite] = true
+			out = append(out, tc.Suite)
+		}
+	}
+	return out
+}

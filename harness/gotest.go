@@ -17,7 +17,8 @@ import (
 // $PAYCERT_SEED (default the time), and the reports go to
 // $PAYCERT_REPORT_DIR (default a temporary directory). Ginkgo's own flags
 // (--ginkgo.label-filter, --ginkgo.v, ...) apply on top of the suite
-// selection. setup, if not nil, may add host-side targets to the session.
+// selection. setup, if not nil, may add host-side targets and configuration
+// (such as the ICS) to the session.
 func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session)) {
 	t.Helper()
 	uri := os.Getenv("PAYCERT_PROBE")

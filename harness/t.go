@@ -22,6 +22,9 @@ var ExchangeTimeout = 5 * time.Second
 
 // T is a running test case's handle on the IUT and its evidence.
 type T struct {
+	// Values holds the test case's own state between helper calls.
+	Values map[string]any
+
 	ctx  context.Context
 	tc   TestCase
 	sess *Session
@@ -58,7 +61,7 @@ func runCase(ctx context.Context, tc TestCase, body func(t *T)) {
 	recMu.Lock()
 	records[tc.ID] = rec
 	recMu.Unlock()
-	t := &T{ctx: ctx, tc: tc, sess: s, rec: rec}
+	t := &T{ctx: ctx, tc: tc, sess: s, rec: rec, Values: map[string]any{}}
 	if !s.has(tc.Needs) {
 		t.NotApplicable(fmt.Sprintf("the probe %s offers no %s IUT", s.ProbeURI(), tc.Needs))
 	}

@@ -102,7 +102,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 		t.Skipf("PC/SC path not testable here: %v", err)
 	}
 	stop := serveCard(t, "")
-	r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv")
+	r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", "default")
 	stop()
 	if code != 0 || r.Summary.Pass != r.Summary.Total || r.Summary.Total == 0 {
 		t.Fatalf("clean card through pcscd: exit %d, %+v\n%s", code, r.Summary, out)
@@ -117,7 +117,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			stop := serveCard(t, f.Name)
 			defer stop()
-			r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv")
+			r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", "default")
 			checkFault(t, f, r, code, out)
 		})
 	}

@@ -12,19 +12,43 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/probes"
-	_ "github.com/paycert/paycert/probes/ref"
+	"github.com/paycert/paycert/probes/adapter"
+	"github.com/paycert/paycert/probes/target"
 	"github.com/paycert/paycert/reports"
-	_ "github.com/paycert/paycert/suites/emv"
+	"github.com/paycert/paycert/suites/emv"
 )
 
+// loadICS reads the ICS named by --ics: a file, "default" for the embedded
+// one, or nothing, in which case ref: alone gets the default.
+func loadICS(name string, uris []string) (*ics.ICS, error) {
+	switch name {
+	case "default":
+		return ics.Default(), nil
+	case "":
+		for _, u := range uris {
+			if !strings.HasPrefix(u, "ref:") {
+				return nil, nil
+			}
+		}
+		return ics.Default(), nil
+	}
+	c, err := ics.Load(name)
+	if err != nil {
+		return nil, fmt.Errorf("--ics: %w", err)
+	}
+	return c, nil
+}
+
 type runFlags struct {
-	probe   string
+	probes  []string
 	suites  []string
 	filter  string
 	out     string
 	seed    int64
 	verbose bool
+	ics     string
 }
 
 func newRunCmd() *cobra.Command {
@@ -43,12 +67,13 @@ configuration error, 3 the IUT was unreachable or a test ended in error.`,
 		RunE: func(c *cobra.Command, _ []string) error { return doRun(c, f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.probe, "probe", "ref:", "the IUT to test (see above)")
+	fl.StringArrayVar(&f.probes, "probe", []string{"ref:"}, "an IUT to test (see above); repeat for a card and host-side IUTs")
 	fl.StringSliceVar(&f.suites, "suite", nil, "suites to run, comma-separated (default: all that apply to the probe)")
 	fl.StringVar(&f.filter, "label-filter", "", "Ginkgo label filter, e.g. 'tc:EMV-ONL-001 || req:SEED-Q3-online-only'")
 	fl.StringVar(&f.out, "out", "", "report directory (default: a new directory under ./certify-reports/)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for test order and random data (default: from the clock; printed in the report)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print Ginkgo's own output")
+	fl.StringVar(&f.ics, "ics", "", "the implementation conformance statement (YAML, see docs/ics.md); \"default\" is the reference IUTs' own, which ref: uses when none is given")
 	return c
 }
 
@@ -64,29 +89,57 @@ func doRun(c *cobra.Command, f runFlags) error {
 	if _, err := harness.Filter(f.suites, f.filter); err != nil {
 		return &exitError{exitUsage, err}
 	}
+	conf, err := loadICS(f.ics, f.probes)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
 	if f.out == "" {
 		f.out = filepath.Join("certify-reports", start.UTC().Format("20060102T150405Z")+fmt.Sprintf("-%d", os.Getpid()))
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), 2*time.Minute)
 	defer cancel()
-	card, err := probes.Open(ctx, f.probe)
+	set, err := target.Open(ctx, f.probes, adapter.WithClientInfo("paycert certify", version()))
 	if err != nil {
 		if errors.Is(err, probes.ErrUsage) {
 			return &exitError{exitUsage, err}
 		}
 		return &exitError{exitIUT, fmt.Errorf("IUT unreachable: %w", err)}
 	}
-	defer card.Close()
-	s := harness.NewSession(card.URI(), card, f.seed)
-	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-	atr, err := card.Reset(rctx)
-	rcancel()
-	if err != nil {
-		return &exitError{exitIUT, fmt.Errorf("IUT unreachable: reset: %w", err)}
+	defer set.Close()
+	s := harness.NewSession(strings.Join(f.probes, " "), set.Card, f.seed)
+	s.IUT = reports.IUT{Kind: strings.Join(set.Kinds(), "+"), Details: map[string]string{}}
+	if conf != nil {
+		s.Config[emv.ConfigICS] = conf
+		s.IUT.Vendor, s.IUT.Product, s.IUT.Version = conf.Implementation.Vendor, conf.Implementation.Product, conf.Implementation.Version
+		for k, v := range conf.Summary() {
+			s.IUT.Details["ics."+k] = v
+		}
+		s.IUT.Details["ics"] = conf.Source
 	}
-	s.IUT = reports.IUT{Kind: "card", ATR: fmt.Sprintf("%X", atr)}
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "paycert %s: testing %s (ATR %X), seed %d\n", version(), card.URI(), atr, f.seed)
+	if set.Card != nil {
+		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+		atr, err := set.Card.Reset(rctx)
+		rcancel()
+		if err != nil {
+			return &exitError{exitIUT, fmt.Errorf("IUT unreachable: reset: %w", err)}
+		}
+		s.IUT.ATR = fmt.Sprintf("%X", atr)
+		fmt.Fprintf(out, "paycert %s: testing card %s (ATR %X)\n", version(), set.Card.URI(), atr)
+	}
+	for role, cl := range set.Hosts {
+		s.Targets[role] = cl
+		im := cl.Hello().Implementation
+		s.IUT.Details[role] = strings.TrimSpace(im.Vendor + " " + im.Product + " " + im.Version)
+		fmt.Fprintf(out, "paycert %s: testing %s %s\n", version(), role, s.IUT.Details[role])
+	}
+	if len(f.suites) == 0 {
+		f.suites = harness.SuitesFor(set.Kinds())
+		if len(f.suites) == 0 {
+			return usageErr("no suite applies to the probes %q (they offer %v)", f.probes, set.Kinds())
+		}
+	}
+	fmt.Fprintf(out, "suites %s, seed %d\n", strings.Join(f.suites, ","), f.seed)
 	cfg := harness.Config{Suites: f.suites, LabelFilter: f.filter, OutDir: f.out, ToolVersion: version(), Progress: out}
 	if f.verbose {
 		cfg.GinkgoLog = c.ErrOrStderr()

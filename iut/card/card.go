@@ -10,13 +10,12 @@ package card
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"sort"
 	"sync"
 
+	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iso7816"
 	"github.com/paycert/paycert/tlv"
 )
@@ -49,38 +48,46 @@ var CDOL1 = tlv.DOL{
 // Profile is the card's personalisation.
 type Profile struct {
 	Token      string // the PAN the card carries: a token, never the funding PAN
+	FundingPAN string // the PAN the token stands for; the card never shows it
 	Expiry     string // YYMMDD
 	PSN        byte
 	CVMLimit   uint64 // in minor units; above it the card asks for online PIN
 	KeyIndex   byte   // derivation key index in the IAD
-	CVN        byte   // cryptogram version number in the IAD
-	Algorithm  byte   // 01 TDES, 04 SM4
+	Algorithm  emvcrypto.Algorithm
+	IMK        []byte // issuer master key for AC (a TEST key): the card holds the ICC master key derived from it
 	Country    uint16 // 0156 China
 	Currency   uint16 // 0156 CNY
 	StartATC   uint16
 	Label      string
-	ACKey      []byte // test key for the placeholder cryptogram
-	Randomness func(b []byte)
 }
 
+// TestIMK is the reference card's issuer master key for application
+// cryptograms. It is a published test value (EMV test vectors), never a
+// production key; the embedded default ICS declares it.
+var TestIMK = []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10}
+
 // DefaultProfile is the embedded default personalisation: a UnionPay debit
-// token from a test token BIN range.
+// token from a test token BIN range (625888), PBOC cryptogram version 01
+// with TDES keys derived by EMV option A.
 func DefaultProfile() Profile {
 	return Profile{
-		Token:     "6258881234567898",
-		Expiry:    "301231",
-		PSN:       0x01,
-		CVMLimit:  30000, // CNY 300.00
-		KeyIndex:  0x01,
-		CVN:       0x01,
-		Algorithm: 0x01,
-		Country:   0x0156,
-		Currency:  0x0156,
-		StartATC:  0x0010,
-		Label:     "PAYCERT CLOUD",
-		ACKey:     bytes.Repeat([]byte{0x5A}, 16),
+		Token:      "6258887305196426",
+		FundingPAN: DefaultFundingPAN,
+		Expiry:     "301231",
+		PSN:        0x01,
+		CVMLimit:   30000, // CNY 300.00
+		KeyIndex:   0x01,
+		Algorithm:  emvcrypto.AlgTDES,
+		IMK:        TestIMK,
+		Country:    0x0156,
+		Currency:   0x0156,
+		StartATC:   0x0010,
+		Label:      "PAYCERT CLOUD",
 	}
 }
+
+// DefaultFundingPAN is the test funding PAN behind the default token.
+const DefaultFundingPAN = "6222021234567890128"
 
 // Card is one reference cloud card.
 type Card struct {
@@ -90,6 +97,8 @@ type Card struct {
 	atc     uint16
 	powered bool
 	sess    session
+	pan     string            // the PAN it presents
+	issuer  *emvcrypto.Issuer // holds the ICC master key for that PAN
 }
 
 type session struct {
@@ -105,7 +114,24 @@ func New(p Profile, fault string) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Card{p: p, fault: f, atc: p.StartATC, powered: true}, nil
+	c := &Card{p: p, fault: f, atc: p.StartATC, powered: true, pan: p.Token}
+	if f.is(FaultFundingPAN) {
+		c.pan = p.FundingPAN
+	}
+	imk := p.IMK
+	if f.is(FaultWrongKey) {
+		imk = bytes.Repeat([]byte{0x4B}, len(p.IMK)) // not the key the issuer holds
+	}
+	key, err := emvcrypto.NewKey(p.Algorithm, imk)
+	if err != nil {
+		return nil, fmt.Errorf("card: IMK: %w", err)
+	}
+	if c.issuer, err = emvcrypto.NewIssuer(emvcrypto.Config{
+		IMK: key, Option: emvcrypto.OptionA, PAN: c.pan, PSN: fmt.Sprintf("%02X", p.PSN), CVN: emvcrypto.CVNPBOC,
+	}); err != nil {
+		return nil, fmt.Errorf("card: %w", err)
+	}
+	return c, nil
 }
 
 // ATR returns the answer to reset.
@@ -117,6 +143,9 @@ func (c *Card) Power(on bool) {
 	defer c.mu.Unlock()
 	c.powered = on
 	c.sess = session{}
+	if !on && c.fault.is(FaultATCResetOnPower) {
+		c.atc = c.p.StartATC
+	}
 }
 
 // ATC returns the current application transaction counter.
@@ -241,11 +270,13 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		return nil, iso7816.SWWrongLength
 	}
 	c.sess.gpo, c.sess.pdolData = true, vals
-	c.atc++ // the counter moves with every transaction, before anything can fail
+	if !c.fault.is(FaultATCStuck) {
+		c.atc++ // the counter moves with every transaction, before anything can fail
+	}
 	ttq := vals[0x9F66]
 	if ttq[0]&ttqQPBOC == 0 {
 		// Not a qPBOC reader: the terminal reads records and asks GENERATE AC.
-		return tlv.Encode(0x80, tlv.Concat(aipValue, aflValue)), iso7816.SWSuccess
+		return tlv.Encode(0x80, tlv.Concat(c.aipValue(), aflValue)), iso7816.SWSuccess
 	}
 	typ := ARQC
 	switch {
@@ -268,13 +299,23 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 // keys); byte 2 80 EMV mode, 40 mobile phone.
 var aipValue = []byte{0x18, 0xC0}
 
+// aipOffline claims DDA and CDA as an offline-capable card would.
+var aipOffline = []byte{0x39, 0xC0}
+
+func (c *Card) aipValue() []byte {
+	if c.fault.is(FaultICSMismatch) {
+		return aipOffline
+	}
+	return aipValue
+}
+
 // aflValue: SFI 1 record 1 and SFI 2 record 1, none for offline authentication.
 var aflValue = []byte{0x08, 0x01, 0x01, 0x00, 0x10, 0x01, 0x01, 0x00}
 
-func (c *Card) aip() []byte { return tlv.Encode(0x82, aipValue) }
+func (c *Card) aip() []byte { return tlv.Encode(0x82, c.aipValue()) }
 
 func (c *Card) track2() []byte {
-	s := c.p.Token + "D" + c.p.Expiry[:4] + "220" + "0000000000"
+	s := c.pan + "D" + c.p.Expiry[:4] + "220" + "0000000000"
 	if len(s)%2 == 1 {
 		s += "F"
 	}
@@ -290,12 +331,22 @@ func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	}
 	switch sfi, rec := cmd.P2>>3, cmd.P1; {
 	case sfi == 1 && rec == 1:
-		return tlv.Encode(0x70, tlv.Concat(
-			tlv.Encode(0x57, c.track2()),
-			tlv.Encode(0x9F1F, []byte("0000")),
-		)), iso7816.SWSuccess
+		rec := tlv.Encode(0x57, c.track2())
+		if c.fault.is(FaultSADInRecord) {
+			// Track 1 with the funding PAN and name, and discretionary data
+			// carrying a card verification value: sensitive authentication
+			// data a cloud card must never hold.
+			rec = tlv.Concat(rec,
+				tlv.Encode(0x56, []byte("B"+c.p.FundingPAN+"^PAYCERT/TEST^"+c.p.Expiry[:4]+"2201234567890000")),
+				tlv.Encode(0x9F1F, []byte("1234567890")),
+			)
+		}
+		if c.fault.is(FaultICSMismatch) {
+			rec = tlv.Concat(rec, tlv.Encode(0x8F, []byte{0x03})) // CA public key index for offline authentication
+		}
+		return tlv.Encode(0x70, rec), iso7816.SWSuccess
 	case sfi == 2 && rec == 1:
-		pan := c.p.Token
+		pan := c.pan
 		if len(pan)%2 == 1 {
 			pan += "F"
 		}
@@ -357,7 +408,10 @@ func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO boo
 	}
 	iad := c.iad(cvrType)
 	atc := be16(c.atc)
-	ac := c.cryptogram(typ, vals, atc, iad)
+	ac := c.cryptogram(vals, atc, iad)
+	if c.fault.is(FaultIADWrongCVN) {
+		iad[2] = 0x0A // the IAD now names a cryptogram version the ICS does not declare
+	}
 	parts := [][]byte{
 		tlv.Encode(0x9F27, []byte{typ}),
 		tlv.Encode(0x9F36, atc),
@@ -385,7 +439,7 @@ func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO boo
 // limit when the reader supports it, no CVM below it.
 func (c *Card) ctq(vals map[tlv.Tag][]byte) []byte {
 	amount := bcdValue(vals[0x9F02])
-	if amount > c.p.CVMLimit && vals[0x9F66][0]&ttqOnlinePIN != 0 {
+	if amount > c.p.CVMLimit && vals[0x9F66][0]&ttqOnlinePIN != 0 && !c.fault.is(FaultCTQNoPIN) {
 		return []byte{0x80, 0x00}
 	}
 	return []byte{0x00, 0x00}
@@ -401,31 +455,36 @@ func (c *Card) iad(typ byte) []byte {
 	case TC:
 		cvr1 |= 0x10
 	}
+	alg, _ := c.p.Algorithm.PBOCID()
 	return tlv.Concat(
-		[]byte{0x07, c.p.KeyIndex, c.p.CVN, 0x03, cvr1, 0x00, 0x00, c.p.Algorithm},
+		[]byte{0x07, c.p.KeyIndex, 0x01, 0x03, cvr1, 0x00, 0x00, alg},
 		[]byte{0x0A, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 	)
 }
 
-// cryptogram computes the application cryptogram over the standard AC input
-// (9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36 CVR).
-//
-// Placeholder until the EMV cryptogram issue: an HMAC-SHA-256 under a test
-// key, truncated to 8 bytes. It is dynamic (ATC and UN enter it) but it is
-// not an EMV algorithm, and no suite claims to verify it yet.
-func (c *Card) cryptogram(typ byte, vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
-	if c.fault.is(FaultStaticAC) {
+// cryptogram computes the application cryptogram over the PBOC AC input
+// (9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36 CVR) under the session key
+// derived from the card's ICC master key and the ATC (emvcrypto, CVN PBOC).
+func (c *Card) cryptogram(vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
+	if c.fault.is(FaultStaticARQC) {
 		return []byte{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}
 	}
-	m := hmac.New(sha256.New, c.p.ACKey)
-	for _, t := range []tlv.Tag{0x9F02, 0x9F03, 0x9F1A, 0x95, 0x5F2A, 0x9A, 0x9C, 0x9F37} {
-		m.Write(vals[t])
+	tags := map[uint32][]byte{}
+	for t, v := range vals {
+		tags[uint32(t)] = v
 	}
-	m.Write(c.aip()[2:])
-	m.Write(atc)
-	m.Write(iad[3:7])
-	m.Write([]byte{typ})
-	return m.Sum(nil)[:8]
+	if c.fault.is(FaultUNIgnored) || tags[emvcrypto.TagUnpredictableNumber] == nil {
+		tags[emvcrypto.TagUnpredictableNumber] = make([]byte, 4) // not covered
+	}
+	tx := emvcrypto.TxDataFromTags(tags)
+	tx.AIP, tx.ATC, tx.IAD = c.aipValue(), atc, iad
+	ac, err := c.issuer.ComputeAC(tx)
+	if err != nil {
+		// Cannot happen with the card's own well-formed data; answer
+		// something that will never verify rather than panic.
+		return make([]byte, 8)
+	}
+	return ac
 }
 
 func (c *Card) getData(cmd iso7816.Command) ([]byte, iso7816.SW) {

@@ -10,12 +10,21 @@ type FaultName string
 
 // The reference card's faults. Each breaks exactly one requirement.
 const (
-	FaultOfflineTC  FaultName = "offline-tc"
-	FaultECOffline  FaultName = "ec-offline"
-	FaultIADTC      FaultName = "iad-tc"
-	FaultDeclineAll FaultName = "decline-all"
-	FaultPDOLNoUN   FaultName = "pdol-no-un"
-	FaultStaticAC   FaultName = "static-ac"
+	FaultOfflineTC       FaultName = "offline-tc"
+	FaultECOffline       FaultName = "ec-offline"
+	FaultIADTC           FaultName = "iad-tc"
+	FaultDeclineAll      FaultName = "decline-all"
+	FaultPDOLNoUN        FaultName = "pdol-no-un"
+	FaultStaticARQC      FaultName = "static-arqc"
+	FaultATCStuck        FaultName = "atc-stuck"
+	FaultATCResetOnPower FaultName = "atc-reset-on-power"
+	FaultUNIgnored       FaultName = "un-ignored"
+	FaultWrongKey        FaultName = "wrong-key"
+	FaultFundingPAN      FaultName = "funding-pan"
+	FaultCTQNoPIN        FaultName = "ctq-no-pin"
+	FaultSADInRecord     FaultName = "sad-in-record"
+	FaultICSMismatch     FaultName = "ics-mismatch"
+	FaultIADWrongCVN     FaultName = "iad-wrong-cvn"
 )
 
 // Fault describes a fault and the test cases that must fail under it.
@@ -33,8 +42,17 @@ var Faults = []Fault{
 	{FaultECOffline, "approves PBOC electronic cash offline: TC with 9F74 and a 9F5D/9F79 balance when 9F7A=01", []string{"EMV-EC-001", "EMV-EC-002", "EMV-EC-003"}},
 	{FaultIADTC, "9F27 says ARQC while the CVR in the issuer application data says TC", []string{"EMV-ONL-001", "EMV-ONL-004"}},
 	{FaultDeclineAll, "declines every transaction (AAC) instead of going online", []string{"EMV-ONL-005"}},
-	{FaultPDOLNoUN, "does not ask for the unpredictable number (9F37) in its PDOL", []string{"EMV-SEL-001"}},
-	{FaultStaticAC, "returns the same cryptogram for every transaction", []string{"EMV-DYN-001"}},
+	{FaultPDOLNoUN, "does not ask for the unpredictable number (9F37) in its PDOL, so its cryptograms cannot cover it", []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-SEL-001"}},
+	{FaultStaticARQC, "returns the same cryptogram for every transaction", []string{"EMV-CRY-001", "EMV-DYN-001", "EMV-DYN-002"}},
+	{FaultATCStuck, "does not increment the ATC", []string{"EMV-ATC-001", "EMV-ATC-002", "EMV-DYN-001"}},
+	{FaultATCResetOnPower, "resets the ATC to its start value on every power-off", []string{"EMV-ATC-002"}},
+	{FaultUNIgnored, "leaves the terminal's unpredictable number out of the cryptogram", []string{"EMV-CRY-001", "EMV-DYN-002"}},
+	{FaultWrongKey, "computes cryptograms under a key the issuer does not hold", []string{"EMV-CRY-001", "EMV-DYN-002"}},
+	{FaultFundingPAN, "carries the funding PAN instead of a token", []string{"EMV-SAD-001", "EMV-TOK-001"}},
+	{FaultCTQNoPIN, "never asks for online PIN in the CTQ, even above the CVM limit", []string{"EMV-CVM-001"}},
+	{FaultSADInRecord, "holds track 1 data and discretionary data with the funding PAN in a record", []string{"EMV-SAD-001"}},
+	{FaultICSMismatch, "claims offline data authentication (AIP DDA/CDA, a CA key index) while the ICS declares it online-only", []string{"EMV-ICS-001"}},
+	{FaultIADWrongCVN, "states a cryptogram version in its IAD that the ICS does not declare", []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
 }
 
 // LookupFault returns the named fault; "" is no fault.

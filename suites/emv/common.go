@@ -35,8 +35,15 @@ type session struct {
 
 // tap resets the card, selects the PPSE and the highest-priority UnionPay
 // application. Cards that do not answer are errors, not failures.
+//
+// The first tap of a test case powers the card up afresh; later taps in the
+// same test case reselect without a power cycle, as a phone held to the
+// reader for consecutive transactions would be.
 func tap(t *harness.T) *session {
-	t.Reset()
+	if t.Values["powered"] == nil {
+		t.Reset()
+		t.Values["powered"] = true
+	}
 	k := terminal.Terminal{X: t}
 	apps, err := k.SelectPPSE()
 	t.Must(err, "application selection")
@@ -76,6 +83,7 @@ type outcome struct {
 	cryptogram *terminal.Cryptogram
 	refused    string    // non-empty when the card refused with a status word
 	tlvs       []tlv.TLV // every data object the card returned, for scans
+	aip        []byte    // the AIP the card stated
 }
 
 // transact runs one transaction: GPO and, when the card answers format 1
@@ -89,7 +97,7 @@ func transact(t *harness.T, tx terminal.Tx, p1 byte) outcome {
 	}
 	t.Must(err, "GET PROCESSING OPTIONS")
 	if g.Cryptogram != nil {
-		return outcome{cryptogram: g.Cryptogram, tlvs: g.TLVs}
+		return outcome{cryptogram: g.Cryptogram, tlvs: g.TLVs, aip: g.AIP}
 	}
 	recs, err := s.k.ReadRecords(g.AFL)
 	t.Must(err, "record reading")
@@ -97,11 +105,11 @@ func transact(t *harness.T, tx terminal.Tx, p1 byte) outcome {
 	c, _, err := s.k.GenerateAC(p1, cdol, tx)
 	if e, ok := asSW(err); ok {
 		t.Note("GENERATE AC refused with %s", e)
-		return outcome{refused: e, tlvs: append(g.TLVs, recs...)}
+		return outcome{refused: e, tlvs: append(g.TLVs, recs...), aip: g.AIP}
 	}
 	t.Must(err, "GENERATE AC")
 	all := append(append(g.TLVs, recs...), c.TLVs...)
-	return outcome{cryptogram: &c, tlvs: all}
+	return outcome{cryptogram: &c, tlvs: all, aip: g.AIP}
 }
 
 func describe(c *terminal.Cryptogram) string {

@@ -1,0 +1,306 @@
+package dukpt
+
+// A table-driven single-DES encryptor specialised for the TDES DUKPT
+// non-reversible key generation process, which needs a fresh key schedule for
+// every step. crypto/des builds a cipher object (and allocates) per key; this
+// implementation keeps the key schedule in a caller-provided array, builds it
+// with table lookups and reuses the linearity of the schedule to derive the
+// second (C0C0C0C0 00000000 variant) schedule of each step with 16 XORs.
+//
+// It implements FIPS 46-3 exactly and is tested bit for bit against
+// crypto/des on random keys and blocks (des_test.go). It is used only inside
+// this package, only for encryption, and runs in time independent of the
+// data apart from table look-ups (the same property as crypto/des).
+//
+// Bit numbering follows FIPS 46-3: bit 1 is the most significant bit of a
+// big-endian 64-bit block.
+
+import "math/bits"
+
+var desIP = [64]uint8{
+	58, 50, 42, 34, 26, 18, 10, 2,
+	60, 52, 44, 36, 28, 20, 12, 4,
+	62, 54, 46, 38, 30, 22, 14, 6,
+	64, 56, 48, 40, 32, 24, 16, 8,
+	57, 49, 41, 33, 25, 17, 9, 1,
+	59, 51, 43, 35, 27, 19, 11, 3,
+	61, 53, 45, 37, 29, 21, 13, 5,
+	63, 55, 47, 39, 31, 23, 15, 7,
+}
+
+var desP = [32]uint8{
+	16, 7, 20, 21, 29, 12, 28, 17,
+	1, 15, 23, 26, 5, 18, 31, 10,
+	2, 8, 24, 14, 32, 27, 3, 9,
+	19, 13, 30, 6, 22, 11, 4, 25,
+}
+
+var desPC1 = [56]uint8{
+	57, 49, 41, 33, 25, 17, 9,
+	1, 58, 50, 42, 34, 26, 18,
+	10, 2, 59, 51, 43, 35, 27,
+	19, 11, 3, 60, 52, 44, 36,
+	63, 55, 47, 39, 31, 23, 15,
+	7, 62, 54, 46, 38, 30, 22,
+	14, 6, 61, 53, 45, 37, 29,
+	21, 13, 5, 28, 20, 12, 4,
+}
+
+var desPC2 = [48]uint8{
+	14, 17, 11, 24, 1, 5,
+	3, 28, 15, 6, 21, 10,
+	23, 19, 12, 4, 26, 8,
+	16, 7, 27, 20, 13, 2,
+	41, 52, 31, 37, 47, 55,
+	30, 40, 51, 45, 33, 48,
+	44, 49, 39, 56, 34, 53,
+	46, 42, 50, 36, 29, 32,
+}
+
+var desRotations = [16]uint8{1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1}
+
+var desSBoxes = [8][64]uint8{
+	{
+		14, 4, 13, 1, 2, 15, 11, 8, 3, 10, 6, 12, 5, 9, 0, 7,
+		0, 15, 7, 4, 14, 2, 13, 1, 10, 6, 12, 11, 9, 5, 3, 8,
+		4, 1, 14, 8, 13, 6, 2, 11, 15, 12, 9, 7, 3, 10, 5, 0,
+		15, 12, 8, 2, 4, 9, 1, 7, 5, 11, 3, 14, 10, 0, 6, 13,
+	},
+	{
+		15, 1, 8, 14, 6, 11, 3, 4, 9, 7, 2, 13, 12, 0, 5, 10,
+		3, 13, 4, 7, 15, 2, 8, 14, 12, 0, 1, 10, 6, 9, 11, 5,
+		0, 14, 7, 11, 10, 4, 13, 1, 5, 8, 12, 6, 9, 3, 2, 15,
+		13, 8, 10, 1, 3, 15, 4, 2, 11, 6, 7, 12, 0, 5, 14, 9,
+	},
+	{
+		10, 0, 9, 14, 6, 3, 15, 5, 1, 13, 12, 7, 11, 4, 2, 8,
+		13, 7, 0, 9, 3, 4, 6, 10, 2, 8, 5, 14, 12, 11, 15, 1,
+		13, 6, 4, 9, 8, 15, 3, 0, 11, 1, 2, 12, 5, 10, 14, 7,
+		1, 10, 13, 0, 6, 9, 8, 7, 4, 15, 14, 3, 11, 5, 2, 12,
+	},
+	{
+		7, 13, 14, 3, 0, 6, 9, 10, 1, 2, 8, 5, 11, 12, 4, 15,
+		13, 8, 11, 5, 6, 15, 0, 3, 4, 7, 2, 12, 1, 10, 14, 9,
+		10, 6, 9, 0, 12, 11, 7, 13, 15, 1, 3, 14, 5, 2, 8, 4,
+		3, 15, 0, 6, 10, 1, 13, 8, 9, 4, 5, 11, 12, 7, 2, 14,
+	},
+	{
+		2, 12, 4, 1, 7, 10, 11, 6, 8, 5, 3, 15, 13, 0, 14, 9,
+		14, 11, 2, 12, 4, 7, 13, 1, 5, 0, 15, 10, 3, 9, 8, 6,
+		4, 2, 1, 11, 10, 13, 7, 8, 15, 9, 12, 5, 6, 3, 0, 14,
+		11, 8, 12, 7, 1, 14, 2, 13, 6, 15, 0, 9, 10, 4, 5, 3,
+	},
+	{
+		12, 1, 10, 15, 9, 2, 6, 8, 0, 13, 3, 4, 14, 7, 5, 11,
+		10, 15, 4, 2, 7, 12, 9, 5, 6, 1, 13, 14, 0, 11, 3, 8,
+		9, 14, 15, 5, 2, 8, 12, 3, 7, 0, 4, 10, 1, 13, 11, 6,
+		4, 3, 2, 12, 9, 5, 15, 10, 11, 14, 1, 7, 6, 0, 8, 13,
+	},
+	{
+		4, 11, 2, 14, 15, 0, 8, 13, 3, 12, 9, 7, 5, 10, 6, 1,
+		13, 0, 11, 7, 4, 9, 1, 10, 14, 3, 5, 12, 2, 15, 8, 6,
+		1, 4, 11, 13, 12, 3, 7, 14, 10, 15, 6, 8, 0, 5, 9, 2,
+		6, 11, 13, 8, 1, 4, 10, 7, 9, 5, 0, 15, 14, 2, 3, 12,
+	},
+	{
+		13, 2, 8, 4, 6, 15, 11, 1, 10, 9, 3, 14, 5, 0, 12, 7,
+		1, 15, 13, 8, 10, 3, 7, 4, 12, 5, 6, 11, 0, 14, 9, 2,
+		7, 11, 4, 1, 9, 12, 14, 2, 0, 6, 10, 13, 15, 3, 5, 8,
+		2, 1, 14, 7, 4, 10, 8, 13, 15, 12, 9, 0, 3, 5, 6, 11,
+	},
+}
+
+// Derived look-up tables, built once by init.
+var (
+	ipTab  [8][256]uint64 // initial permutation, one table per input byte
+	fpTab  [8][256]uint64 // final permutation (IP^-1)
+	pc1Tab [8][256]uint64 // PC-1 to C<<28|D, per key byte
+	pc2Tab [8][128]uint64 // PC-2 per 7-bit chunk of C<<28|D, to the round-key layout
+	spTab  [8][64]uint32  // S-box j followed by P, indexed by the 6-bit group
+	// cumulative left-rotation of C and D before round r
+	cumRot [16]uint8
+	// schedule of the DUKPT key mask C0C0C0C000000000, used through linearity
+	maskSchedule [16]uint64
+	// IP is linear too: IP of the mask, and IP of each single counter bit.
+	ipOfMask uint64
+	ipOfBit  [64]uint64
+)
+
+// Round-key layout. The expansion E gives group j (0..7) of the 48-bit
+// block the right-half bits 4j..4j+5 (1-based, cyclic, bit 0 = bit 32).
+// Rotating the right half right by 3 places groups 0,2,4,6 in the low six
+// bits of bytes 3,2,1,0; rotating it right by 7 places groups 7,1,3,5 in
+// bytes 3,2,1,0. A round key keeps the matching subkey groups in the same
+// places: the "even" word in the high 32 bits, the "odd" word in the low.
+var groupShift = [8]uint{56, 16, 48, 8, 40, 0, 32, 24}
+
+func init() {
+	// Inverse of IP.
+	var fp [64]uint8
+	for i, p := range desIP {
+		fp[p-1] = uint8(i + 1)
+	}
+	buildByteTables(&ipTab, desIP[:])
+	buildByteTables(&fpTab, fp[:])
+
+	// PC-1: output bit i (1..56) of C<<28|D comes from key bit desPC1[i-1].
+	for byteIdx := 0; byteIdx < 8; byteIdx++ {
+		for v := 0; v < 256; v++ {
+			var out uint64
+			for i, p := range desPC1 {
+				in := int(p) - 1
+				if in/8 != byteIdx {
+					continue
+				}
+				if v>>(7-in%8)&1 == 1 {
+					out |= 1 << (55 - i)
+				}
+			}
+			pc1Tab[byteIdx][v] = out
+		}
+	}
+
+	// PC-2: subkey bit i (1..48) comes from bit desPC2[i-1] of C<<28|D.
+	for chunk := 0; chunk < 8; chunk++ {
+		for v := 0; v < 128; v++ {
+			var out uint64
+			for i, p := range desPC2 {
+				in := int(p) - 1
+				if in/7 != chunk {
+					continue
+				}
+				if v>>(6-in%7)&1 == 1 {
+					j, q := i/6, i%6
+					out |= 1 << (groupShift[j] + uint(5-q))
+				}
+			}
+			pc2Tab[chunk][v] = out
+		}
+	}
+
+	// S-boxes followed by P.
+	for j := 0; j < 8; j++ {
+		for x := 0; x < 64; x++ {
+			row := (x>>4)&2 | x&1
+			col := (x >> 1) & 15
+			s := uint32(desSBoxes[j][row*16+col]) << (28 - 4*uint(j))
+			var out uint32
+			for i, p := range desP {
+				if s>>(32-uint(p))&1 == 1 {
+					out |= 1 << (31 - uint(i))
+				}
+			}
+			spTab[j][x] = out
+		}
+	}
+
+	var r uint8
+	for i, s := range desRotations {
+		r += s
+		cumRot[i] = r
+	}
+	desKeySchedule(dukptMask, &maskSchedule)
+	ipOfMask = permute64(&ipTab, dukptMask)
+	for b := range ipOfBit {
+		ipOfBit[b] = permute64(&ipTab, 1<<b)
+	}
+}
+
+// buildByteTables fills t so that the 64-bit permutation perm (output bit i
+// is input bit perm[i-1], 1-based) is the OR of t[k][byte k of input].
+func buildByteTables(t *[8][256]uint64, perm []uint8) {
+	for byteIdx := 0; byteIdx < 8; byteIdx++ {
+		for v := 0; v < 256; v++ {
+			var out uint64
+			for i, p := range perm {
+				in := int(p) - 1
+				if in/8 == byteIdx && v>>(7-in%8)&1 == 1 {
+					out |= 1 << (63 - i)
+				}
+			}
+			t[byteIdx][v] = out
+		}
+	}
+}
+
+func permute64(t *[8][256]uint64, x uint64) uint64 {
+	return t[0][x>>56] | t[1][x>>48&0xff] | t[2][x>>40&0xff] | t[3][x>>32&0xff] |
+		t[4][x>>24&0xff] | t[5][x>>16&0xff] | t[6][x>>8&0xff] | t[7][x&0xff]
+}
+
+// desKeySchedule computes the 16 round keys of the single-DES key k (parity
+// bits ignored) into sk.
+func desKeySchedule(k uint64, sk *[16]uint64) {
+	cd := permute64(&pc1Tab, k)
+	c := uint32(cd>>28) & 0x0fffffff
+	d := uint32(cd) & 0x0fffffff
+	for r := 0; r < 16; r++ {
+		s := cumRot[r]
+		cr := (c<<s | c>>(28-s)) & 0x0fffffff
+		dr := (d<<s | d>>(28-s)) & 0x0fffffff
+		x := uint64(cr)<<28 | uint64(dr)
+		sk[r] = pc2Tab[0][x>>49&127] | pc2Tab[1][x>>42&127] | pc2Tab[2][x>>35&127] |
+			pc2Tab[3][x>>28&127] | pc2Tab[4][x>>21&127] | pc2Tab[5][x>>14&127] |
+			pc2Tab[6][x>>7&127] | pc2Tab[7][x&127]
+	}
+}
+
+// dukptMask is the X9.24-1 key register mask C0C0C0C000000000 applied to
+// each half of the key in the non-reversible key generation process.
+const dukptMask = 0xC0C0C0C000000000
+
+// nrkgp is the X9.24-1 non-reversible key generation process for a
+// double-length key (kl, kr) and the 64-bit KSN register data: the right half
+// of the result is E(kl, data^kr)^kr, the left half the same under the key
+// XORed with C0C0C0C000000000 in each half.
+func nrkgp(kl, kr, data uint64) (nl, nr uint64) {
+	var sk1, sk2 [16]uint64
+	desKeySchedule(kl, &sk1)
+	nrkgpMasked(&sk1, &sk2)
+	ip := permute64(&ipTab, data^kr)
+	nr, nl = desEncrypt2IP(&sk1, &sk2, ip, ip^ipOfMask)
+	return nl ^ kr ^ dukptMask, nr ^ kr
+}
+
+// nrkgpMasked sets sk2 to the key schedule of the masked left key half. The
+// key schedule is linear over GF(2) (PC-1, rotations and PC-2 only select
+// bits), so schedule(kl^mask) = schedule(kl)^schedule(mask).
+func nrkgpMasked(sk1, sk2 *[16]uint64) {
+	for i := range sk1 {
+		sk2[i] = sk1[i] ^ maskSchedule[i]
+	}
+}
+
+// desEncrypt2IP encrypts two blocks under two key schedules with the
+// rounds interleaved: two independent dependency chains keep more of the
+// CPU's execution units busy. The inputs are already passed through the
+// initial permutation; the outputs are complete ciphertexts (final
+// permutation applied). The round function is written out by hand because
+// the compiler does not inline it.
+func desEncrypt2IP(sk1, sk2 *[16]uint64, ip1, ip2 uint64) (uint64, uint64) {
+	l1, r1 := uint32(ip1>>32), uint32(ip1)
+	l2, r2 := uint32(ip2>>32), uint32(ip2)
+	sp := &spTab
+	for i := 0; i < 16; i += 2 {
+		k1, k2 := sk1[i], sk2[i]
+		w1 := bits.RotateLeft32(r1, -3) ^ uint32(k1>>32)
+		w2 := bits.RotateLeft32(r2, -3) ^ uint32(k2>>32)
+		f1 := sp[0][w1>>24&63] ^ sp[2][w1>>16&63] ^ sp[4][w1>>8&63] ^ sp[6][w1&63]
+		f2 := sp[0][w2>>24&63] ^ sp[2][w2>>16&63] ^ sp[4][w2>>8&63] ^ sp[6][w2&63]
+		w1 = bits.RotateLeft32(r1, -7) ^ uint32(k1)
+		w2 = bits.RotateLeft32(r2, -7) ^ uint32(k2)
+		l1 ^= f1 ^ sp[7][w1>>24&63] ^ sp[1][w1>>16&63] ^ sp[3][w1>>8&63] ^ sp[5][w1&63]
+		l2 ^= f2 ^ sp[7][w2>>24&63] ^ sp[1][w2>>16&63] ^ sp[3][w2>>8&63] ^ sp[5][w2&63]
+
+		k1, k2 = sk1[i+1], sk2[i+1]
+		w1 = bits.RotateLeft32(l1, -3) ^ uint32(k1>>32)
+		w2 = bits.RotateLeft32(l2, -3) ^ uint32(k2>>32)
+		f1 = sp[0][w1>>24&63] ^ sp[2][w1>>16&63] ^ sp[4][w1>>8&63] ^ sp[6][w1&63]
+		f2 = sp[0][w2>>24&63] ^ sp[2][w2>>16&63] ^ sp[4][w2>>8&63] ^ sp[6][w2&63]
+		w1 = bits.RotateLeft32(l1, -7) ^ uint32(k1)
+		w2 = bits.RotateLeft32(l2, -7) ^ uint32(k2)
+		r1 ^= f1 ^ sp[7][w1>>24&63] ^ sp[1][w1>>16&63] ^ sp[3][w1>>8&63] ^ sp[5][w1&63]
+		r2 ^= f2 ^ sp[7][w2>>24&63] ^ sp[1][w2>>16&63] ^ sp[3][w2>>8&63] ^ sp[5][w2&63]
+	}
+	return permute64(&fpTab, uint64(r1)<<32|uint64(l1)), permute64(&fpTab, uint64(r2)<<32|uint64(l2))
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package dukpt
+
+const raceEnabled = true

@@ -1,0 +1,332 @@
+package dukpt
+
+import (
+	"crypto/des"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/bits"
+	"strings"
+)
+
+// TDES DUKPT (ANSI X9.24-1:2009) constants.
+const (
+	// TDESKSNSize is the length of a TDES DUKPT key serial number: a 59-bit
+	// initial KSN followed by a 21-bit transaction counter.
+	TDESKSNSize = 10
+	// TDESCounterBits is the width of the TDES transaction counter.
+	TDESCounterBits = 21
+	// TDESMaxOneBits is the largest number of one bits a TDES counter
+	// may have.
+	TDESMaxOneBits = 10
+	// TDESCounterMask selects the counter bits of a TDES KSN.
+	TDESCounterMask = 1<<TDESCounterBits - 1
+	// TDESLastCounter is the last counter a TDES device uses.
+	TDESLastCounter = 0x1FF800
+	// TDESKeysPerInitialKey is the number of transaction keys of one
+	// initial key: sum of C(21,k) for k = 1..10.
+	TDESKeysPerInitialKey = 1048575
+)
+
+// TDESKSN is a TDES DUKPT key serial number. Its rightmost 21 bits are the
+// transaction counter. A KSN is not secret and prints as upper-case hex.
+type TDESKSN [TDESKSNSize]byte
+
+// ParseTDESKSN parses a KSN written as 20 hexadecimal digits.
+func ParseTDESKSN(s string) (TDESKSN, error) {
+	var k TDESKSN
+	if len(s) != 2*TDESKSNSize {
+		return k, fmt.Errorf("dukpt: parse TDES KSN: %d hex digits, want %d: %w", len(s), 2*TDESKSNSize, ErrInvalidKSN)
+	}
+	if _, err := hex.Decode(k[:], []byte(s)); err != nil {
+		return TDESKSN{}, fmt.Errorf("dukpt: parse TDES KSN: not hexadecimal: %w", ErrInvalidKSN)
+	}
+	return k, nil
+}
+
+// TDESKSNFromBytes returns the KSN held in b, which must be 10 bytes.
+func TDESKSNFromBytes(b []byte) (TDESKSN, error) {
+	var k TDESKSN
+	if len(b) != TDESKSNSize {
+		return k, fmt.Errorf("dukpt: TDES KSN is %d bytes, want %d: %w", len(b), TDESKSNSize, ErrInvalidKSN)
+	}
+	copy(k[:], b)
+	return k, nil
+}
+
+// String returns the KSN as 20 upper-case hex digits.
+func (k TDESKSN) String() string { return strings.ToUpper(hex.EncodeToString(k[:])) }
+
+// Counter returns the 21-bit transaction counter.
+func (k TDESKSN) Counter() uint32 {
+	return uint32(k[7]&0x1F)<<16 | uint32(k[8])<<8 | uint32(k[9])
+}
+
+// WithCounter returns k with its transaction counter replaced by c, which
+// must fit in 21 bits (it is not otherwise validated).
+func (k TDESKSN) WithCounter(c uint32) (TDESKSN, error) {
+	if c > TDESCounterMask {
+		return k, fmt.Errorf("dukpt: counter %#x does not fit in 21 bits: %w", c, ErrInvalidCounter)
+	}
+	k[7] = k[7]&0xE0 | byte(c>>16)
+	k[8] = byte(c >> 8)
+	k[9] = byte(c)
+	return k, nil
+}
+
+// InitialKSN returns k with the transaction counter cleared.
+func (k TDESKSN) InitialKSN() TDESKSN {
+	k, _ = k.WithCounter(0)
+	return k
+}
+
+// right64Base returns the rightmost 64 bits of the KSN (the KSN register of
+// X9.24-1:2009 Annex A) with the counter cleared.
+func (k TDESKSN) right64Base() uint64 {
+	return binary.BigEndian.Uint64(k[2:]) &^ TDESCounterMask
+}
+
+// ValidTDESCounter reports whether c is a transaction counter a TDES DUKPT
+// device may use: non-zero, at most 21 bits, at most 10 one bits. The error
+// wraps ErrInvalidCounter and says which rule failed.
+func ValidTDESCounter(c uint32) error {
+	if tdesCounterOK(c) {
+		return nil
+	}
+	switch {
+	case c == 0:
+		return fmt.Errorf("%w: counter is zero (that is the initial key itself)", ErrInvalidCounter)
+	case c > TDESCounterMask:
+		return fmt.Errorf("%w: counter %#x exceeds 21 bits", ErrInvalidCounter, c)
+	case bits.OnesCount32(c) > TDESMaxOneBits:
+		return fmt.Errorf("%w: counter %#x has %d one bits, at most %d allowed", ErrInvalidCounter, c, bits.OnesCount32(c), TDESMaxOneBits)
+	}
+	return nil
+}
+
+func tdesCounterOK(c uint32) bool {
+	return c != 0 && c <= TDESCounterMask && bits.OnesCount32(c) <= TDESMaxOneBits
+}
+
+// NextTDESCounter returns the counter a device uses after the valid counter c:
+// c+1 when c has fewer than 10 one bits, otherwise c plus its lowest set bit
+// (skipping every counter with more than 10 one bits). After TDESLastCounter
+// it returns ErrExhausted.
+func NextTDESCounter(c uint32) (uint32, error) {
+	if err := ValidTDESCounter(c); err != nil {
+		return 0, fmt.Errorf("dukpt: next TDES counter: %w", err)
+	}
+	n := nextCounter(uint64(c), TDESMaxOneBits)
+	if n > TDESCounterMask {
+		return 0, ErrExhausted
+	}
+	return uint32(n), nil
+}
+
+// nextCounter is the device counter advance shared by TDES and AES DUKPT.
+func nextCounter(c uint64, maxOnes int) uint64 {
+	if bits.OnesCount64(c) < maxOnes {
+		return c + 1
+	}
+	return c + c&-c
+}
+
+var ipekMask = [16]byte{0xC0, 0xC0, 0xC0, 0xC0, 0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0, 0, 0, 0, 0}
+
+// DeriveTDESIPEK derives the initial PIN encryption key (IPEK) of the device
+// whose KSN is ksn from the double-length base derivation key bdk
+// (ANSI X9.24-1:2009 Annex A): the leftmost 8 bytes of the KSN with the counter
+// cleared are TDEA-encrypted under the BDK (left half) and under the BDK
+// XORed with C0C0C0C000000000C0C0C0C000000000 (right half). Any counter value
+// in ksn is ignored.
+func DeriveTDESIPEK(bdk Key, ksn TDESKSN) (Key, error) {
+	if bdk.Type() != TDES2 {
+		return Key{}, fmt.Errorf("dukpt: derive IPEK: BDK must be a TDES2 key, got %v: %w", bdk.Type(), ErrInvalidKey)
+	}
+	var data [8]byte
+	copy(data[:], ksn[:8])
+	data[7] &= 0xE0
+	var k3 [24]byte
+	var ipek [16]byte
+	defer clear(k3[:])
+	for half := 0; half < 2; half++ {
+		copy(k3[:16], bdk.b())
+		if half == 1 {
+			for i := range ipekMask {
+				k3[i] ^= ipekMask[i]
+			}
+		}
+		copy(k3[16:], k3[:8])
+		c, err := des.NewTripleDESCipher(k3[:])
+		if err != nil {
+			return Key{}, fmt.Errorf("dukpt: derive IPEK: %w", err)
+		}
+		c.Encrypt(ipek[8*half:8*half+8], data[:])
+	}
+	k := newKey(TDES2, ipek[:])
+	clear(ipek[:])
+	return k, nil
+}
+
+// tdesDerive walks the set bits of counter from the most significant one,
+// applying the non-reversible key generation process once per bit.
+func tdesDerive(kl, kr, base uint64, counter uint32) (uint64, uint64) {
+	reg := base
+	for b := TDESCounterBits - 1; b >= 0; b-- {
+		if counter&(1<<b) != 0 {
+			reg |= 1 << b
+			kl, kr = nrkgp(kl, kr, reg)
+		}
+	}
+	return kl, kr
+}
+
+// TDESTransactionKey is the DUKPT key (X9.24-1 "future key") of one
+// transaction, together with its KSN. Use WorkingKey to obtain the variant
+// for a given purpose; the transaction key itself is not used directly.
+type TDESTransactionKey struct {
+	key Key
+	ksn TDESKSN
+}
+
+// DeriveTDESTransactionKey is the receiving (host) side derivation of the
+// transaction key for ksn from the device's IPEK. The counter of ksn must be
+// valid (see ValidTDESCounter).
+func DeriveTDESTransactionKey(ipek Key, ksn TDESKSN) (TDESTransactionKey, error) {
+	if ipek.Type() != TDES2 {
+		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive TDES transaction key: IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
+	}
+	c := ksn.Counter()
+	if err := ValidTDESCounter(c); err != nil {
+		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive TDES transaction key for KSN %v: %w", ksn, err)
+	}
+	kl := binary.BigEndian.Uint64(ipek.b()[:8])
+	kr := binary.BigEndian.Uint64(ipek.b()[8:])
+	kl, kr = tdesDerive(kl, kr, ksn.right64Base(), c)
+	return makeTDESTransactionKey(kl, kr, ksn), nil
+}
+
+// DeriveTDESTransactionKeyFromBDK derives the IPEK from bdk and then the
+// transaction key for ksn.
+func DeriveTDESTransactionKeyFromBDK(bdk Key, ksn TDESKSN) (TDESTransactionKey, error) {
+	ipek, err := DeriveTDESIPEK(bdk, ksn)
+	if err != nil {
+		return TDESTransactionKey{}, err
+	}
+	return DeriveTDESTransactionKey(ipek, ksn)
+}
+
+func makeTDESTransactionKey(kl, kr uint64, ksn TDESKSN) TDESTransactionKey {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], kl)
+	binary.BigEndian.PutUint64(b[8:], kr)
+	k := newKey(TDES2, b[:])
+	clear(b[:])
+	return TDESTransactionKey{key: k, ksn: ksn}
+}
+
+// KSN returns the key serial number of the transaction.
+func (t TDESTransactionKey) KSN() TDESKSN { return t.ksn }
+
+// Key returns the transaction key itself (before any variant).
+func (t TDESTransactionKey) Key() Key { return t.key }
+
+// String prints the KSN and the KCV of the transaction key, never key bytes.
+func (t TDESTransactionKey) String() string {
+	return "TDESTransactionKey(KSN " + t.ksn.String() + ", " + t.key.String() + ")"
+}
+
+// GoString is String.
+func (t TDESTransactionKey) GoString() string { return t.String() }
+
+// Format prints the String form for every verb.
+func (t TDESTransactionKey) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(t.String())) }
+
+// Variant selects one of the X9.24-1:2009 transaction key variants.
+type Variant int
+
+// Variants of X9.24-1:2009 table A-1.
+const (
+	VariantPIN          Variant = iota + 1 // PIN encryption
+	VariantMACRequest                      // MAC, request (or both ways)
+	VariantMACResponse                     // MAC, response
+	VariantDataRequest                     // data encryption, request (or both ways)
+	VariantDataResponse                    // data encryption, response
+)
+
+func (v Variant) String() string {
+	switch v {
+	case VariantPIN:
+		return "PIN"
+	case VariantMACRequest:
+		return "MACRequest"
+	case VariantMACResponse:
+		return "MACResponse"
+	case VariantDataRequest:
+		return "DataRequest"
+	case VariantDataResponse:
+		return "DataResponse"
+	}
+	return fmt.Sprintf("Variant(%d)", int(v))
+}
+
+// mask returns the index, within each 8-byte half, of the byte that the
+// X9.24-1:2009 table A-1 variant constant sets to FF.
+func (v Variant) mask() (pos int, ok bool) {
+	switch v {
+	case VariantPIN:
+		return 7, true
+	case VariantMACRequest:
+		return 6, true
+	case VariantMACResponse:
+		return 4, true
+	case VariantDataRequest:
+		return 5, true
+	case VariantDataResponse:
+		return 3, true
+	}
+	return 0, false
+}
+
+// VariantKey returns the transaction key XORed with the variant constant of
+// X9.24-1:2009 table A-1 (PIN 00000000000000FF..., MAC request
+// 000000000000FF00..., MAC response 00000000FF000000..., data request
+// 0000000000FF0000..., data response 000000FF00000000..., each repeated in
+// both halves). For the data variants this is NOT the X9.24-1:2009 data key
+// (see WorkingKey); it is what some older systems use as a "data variant".
+func (t TDESTransactionKey) VariantKey(v Variant) (Key, error) {
+	pos, ok := v.mask()
+	if !ok || t.key.IsZero() {
+		return Key{}, fmt.Errorf("dukpt: variant key: unknown variant %v or zero key: %w", v, ErrInvalidKey)
+	}
+	b := t.key.Bytes()
+	b[pos] ^= 0xFF
+	b[8+pos] ^= 0xFF
+	k := newKey(TDES2, b)
+	clear(b)
+	return k, nil
+}
+
+// WorkingKey returns the X9.24-1:2009 working key for variant v: the
+// variant key for PIN and MAC keys; for the data keys the variant key is
+// further passed through the one-way function of X9.24-1:2009 (each half of
+// the variant key is TDEA-encrypted under the variant key itself).
+func (t TDESTransactionKey) WorkingKey(v Variant) (Key, error) {
+	vk, err := t.VariantKey(v)
+	if err != nil {
+		return Key{}, err
+	}
+	if v != VariantDataRequest && v != VariantDataResponse {
+		return vk, nil
+	}
+	c, err := vk.Cipher()
+	if err != nil {
+		return Key{}, fmt.Errorf("dukpt: data working key: %w", err)
+	}
+	var out [16]byte
+	c.Encrypt(out[:8], vk.b()[:8])
+	c.Encrypt(out[8:], vk.b()[8:])
+	k := newKey(TDES2, out[:])
+	clear(out[:])
+	return k, nil
+}
