@@ -106,7 +106,15 @@ func doRun(c *cobra.Command, f runFlags) error {
 		return &exitError{exitIUT, fmt.Errorf("IUT unreachable: %w", err)}
 	}
 	defer set.Close()
-	s := harness.NewSession(strings.Join(f.probes, " "), set.Card, f.seed)
+	// Name the probes as resolved (pcsc:// becomes the reader it found).
+	var names []string
+	for _, u := range f.probes {
+		if set.Card != nil && !strings.HasPrefix(u, "ref:") && !strings.HasPrefix(u, "adapter") {
+			u = set.Card.URI()
+		}
+		names = append(names, u)
+	}
+	s := harness.NewSession(strings.Join(names, " "), set.Card, f.seed)
 	s.IUT = reports.IUT{Kind: strings.Join(set.Kinds(), "+"), Details: map[string]string{}}
 	if conf != nil {
 		s.Config[emv.ConfigICS] = conf
