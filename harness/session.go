@@ -9,6 +9,9 @@ import (
 	"github.com/paycert/paycert/reports"
 )
 
+// ConfigICS is the Session.Config key of the run's parsed ICS (*ics.ICS).
+const ConfigICS = "ics"
+
 // Session is what a run's test cases share: the IUTs, the masker, the seeded
 // random source and the identity learned so far.
 type Session struct {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/paycert/paycert/harness"
@@ -79,7 +80,14 @@ func TestFaultMatrix(t *testing.T) {
 	killed := map[string]bool{}
 	for _, f := range iut.Faults() {
 		t.Run(f.IUT+"/"+f.Name, func(t *testing.T) {
-			r, code, out := certifyRun(t, "--probe", f.Probe)
+			args := []string{"--probe", f.Probe}
+			if f.LabelFilter != "" {
+				args = append(args, "--label-filter", f.LabelFilter)
+			}
+			if len(f.Suites) > 0 {
+				args = append(args, "--suite", strings.Join(f.Suites, ","))
+			}
+			r, code, out := certifyRun(t, args...)
 			checkFault(t, f, r, code, out)
 		})
 		for _, id := range f.MustFail {

@@ -17,7 +17,6 @@ import (
 	"github.com/paycert/paycert/probes/adapter"
 	"github.com/paycert/paycert/probes/target"
 	"github.com/paycert/paycert/reports"
-	"github.com/paycert/paycert/suites/emv"
 )
 
 // loadICS reads the ICS named by --ics: a file, "default" for the embedded
@@ -117,7 +116,7 @@ func doRun(c *cobra.Command, f runFlags) error {
 	s := harness.NewSession(strings.Join(names, " "), set.Card, f.seed)
 	s.IUT = reports.IUT{Kind: strings.Join(set.Kinds(), "+"), Details: map[string]string{}}
 	if conf != nil {
-		s.Config[emv.ConfigICS] = conf
+		s.Config[harness.ConfigICS] = conf
 		s.IUT.Vendor, s.IUT.Product, s.IUT.Version = conf.Implementation.Vendor, conf.Implementation.Product, conf.Implementation.Version
 		for k, v := range conf.Summary() {
 			s.IUT.Details["ics."+k] = v

@@ -22,8 +22,15 @@ func newServeCmd() *cobra.Command {
 		Short: "Run a reference IUT as a process (card over vpcd)",
 	}
 	c.AddCommand(newServeCardCmd())
+	for _, sub := range serveCmds {
+		c.AddCommand(sub())
+	}
 	return c
 }
+
+// serveCmds holds the 'certify serve' subcommands of reference host IUTs;
+// their files append to it from init.
+var serveCmds []func() *cobra.Command
 
 func newServeCardCmd() *cobra.Command {
 	var fault, connect, listen string

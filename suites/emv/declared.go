@@ -9,7 +9,7 @@ import (
 )
 
 // ConfigICS is the session Config key under which the run's ICS is stored.
-const ConfigICS = "ics"
+const ConfigICS = harness.ConfigICS
 
 // declared is what the suite uses of the ICS's emv section.
 type declared struct {
