@@ -4,16 +4,18 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
-	"github.com/paycert/paycert/probes"
+	"github.com/paycert/paycert/probes/target"
 )
 
-// RunGoTest runs one suite under `go test` or the ginkgo CLI. The card
-// probe comes from $PAYCERT_PROBE (default "ref:"), the seed from
+// RunGoTest runs one suite under `go test` or the ginkgo CLI. The probes
+// come from $PAYCERT_PROBE (space-separated URIs, default "ref:": every
+// reference IUT linked into the test binary), the seed from
 // $PAYCERT_SEED (default the time), and the reports go to
 // $PAYCERT_REPORT_DIR (default a temporary directory). Ginkgo's own flags
 // (--ginkgo.label-filter, --ginkgo.v, ...) apply on top of the suite
@@ -34,12 +36,15 @@ func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	card, err := probes.Open(ctx, uri)
+	set, err := target.Open(ctx, strings.Fields(uri))
 	if err != nil {
 		t.Fatalf("probe %s: %v", uri, err)
 	}
-	defer card.Close()
-	s := NewSession(card.URI(), card, seed)
+	defer set.Close()
+	s := NewSession(uri, set.Card, seed)
+	for role, c := range set.Hosts {
+		s.Targets[role] = c
+	}
 	if setup != nil {
 		setup(t, s)
 	}
