@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iso7816"
 	"github.com/paycert/paycert/tlv"
 )
@@ -179,21 +180,24 @@ type Cryptogram struct {
 // (9F10 byte 5, bits 6-5), as 9F27-style bits.
 func (c Cryptogram) IADType() (byte, error) { return CVRType(c.IAD) }
 
-// CVRType reads the first-GENERATE-AC bits of the CVR in a PBOC (or Visa
-// CVN 10/18-style) issuer application data: 00 AAC, 01 TC, 10 ARQC.
+// CVRType reads the cryptogram type the issuer application data states:
+// the first-GENERATE-AC bits of the CVR, wherever the IAD's layout (PBOC,
+// Visa or Mastercard, recognised by emvcrypto.ParseIAD) puts them, as
+// 9F27-style bits.
 func CVRType(iad []byte) (byte, error) {
-	if len(iad) < 5 || iad[3] != 0x03 {
-		return 0, fmt.Errorf("%w: issuer application data %X has no PBOC CVR (03 + 3 bytes) at byte 4", ErrProtocol, iad)
+	p, err := emvcrypto.ParseIAD(0, iad)
+	if err != nil {
+		return 0, fmt.Errorf("%w: issuer application data %X: %v", ErrProtocol, iad, err)
 	}
-	switch iad[4] & 0x30 {
-	case 0x00:
+	switch p.ACType {
+	case emvcrypto.ACTypeAAC:
 		return AAC, nil
-	case 0x10:
+	case emvcrypto.ACTypeTC:
 		return TC, nil
-	case 0x20:
+	case emvcrypto.ACTypeARQC:
 		return ARQC, nil
 	}
-	return 0, fmt.Errorf("%w: CVR %X states a reserved cryptogram type", ErrProtocol, iad[4])
+	return 0, fmt.Errorf("%w: issuer application data %X states no cryptogram type paycert can read", ErrProtocol, iad)
 }
 
 // Effective is the cryptogram type the card committed to: 9F27 when

@@ -49,13 +49,17 @@ func cardIdentity(t *harness.T, tlvs []tlv.TLV) (pan, psn string) {
 // verify checks a cryptogram under the declared issuer keys with the
 // transaction data the terminal sent, returning the verification error.
 func verify(t *harness.T, d *declared, tx terminal.Tx, o outcome) error {
-	c := o.cryptogram
 	pan, psn := cardIdentity(t, o.tlvs)
 	is, err := d.issuer(pan, psn)
 	if err != nil {
 		t.Errorf("issuer keys from the ICS: %v", err)
 	}
-	aip := o.aip
+	return verifyAC(is, tx, o.aip, o.cryptogram)
+}
+
+// verifyAC verifies cryptogram c over the terminal's transaction data, the
+// card's AIP and the card's ATC and IAD.
+func verifyAC(is *emvcrypto.Issuer, tx terminal.Tx, aip []byte, c *terminal.Cryptogram) error {
 	tags := map[uint32][]byte{}
 	for k, v := range tx.Values() {
 		tags[uint32(k)] = v

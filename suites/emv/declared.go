@@ -39,7 +39,15 @@ func needICS(t *harness.T) *declared {
 	if why := c.NotApplicable("emv"); why != "" {
 		t.NotApplicable(why)
 	}
-	e := c.EMV
+	d, err := declaredFrom(c.EMV)
+	if err != nil {
+		t.Errorf("ICS: %v", err)
+	}
+	return d
+}
+
+// declaredFrom extracts what the suite uses from an ICS emv section.
+func declaredFrom(e *ics.EMV) (*declared, error) {
 	d := &declared{
 		emv: e, issuer: e.Issuer, cvn: e.CVN(), keyIndex: -1,
 		generateAC: e.GenerateAC, onlineOnly: e.OnlineOnly, offlineECash: e.OfflineECash,
@@ -55,11 +63,11 @@ func needICS(t *harness.T) *declared {
 	if d.cvn == emvcrypto.CVNPBOC {
 		id, err := e.Cryptogram.Algorithm.PBOCID()
 		if err != nil {
-			t.Errorf("ICS: %v", err)
+			return nil, err
 		}
 		d.pbocAlgID = id
 	}
-	return d
+	return d, nil
 }
 
 // needKeys is needICS for test cases that verify cryptograms.
