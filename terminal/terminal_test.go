@@ -46,7 +46,7 @@ func TestGPO(t *testing.T) {
 		{2, "real qPBOC card, no 9F27", "774F82027C009F36020ADC57116299999999999999D201120101234567899F101307010103A00000010A010000038787868FD1FC9F2608AD03EE811AFAD4845F3401009F6C0200009F5D06000000038787", 0x9000, 2, true, ""},
 		{3, "format 1 too short", "80 03 180008", 0x9000, 0, false, "format 1 of 3 bytes"},
 		{4, "format 1 AFL not multiple of 4", "80 07 1800 0801010010", 0x9000, 0, false, "format 1 of 7 bytes"},
-		{5, "unknown template", "70 02 8201", 0x9000, 0, false, "template 70"},
+		{5, "unknown template", "70 03 820118", 0x9000, 0, false, "template 70"},
 		{6, "refused", "", 0x6985, 0, false, "conditions of use"},
 		{7, "AC of 7 bytes", "77 0F 9F3602000A 9F2607 11223344556677", 0x9000, 0, false, "9F26"},
 		{8, "no ATC", "77 0B 9F2608 1122334455667788", 0x9000, 0, false, "ATC"},
