@@ -89,7 +89,15 @@ var _ = ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
 	if r == nil || sr.LeafNodeType != types.NodeTypeIt {
 		return
 	}
-	r.add(resultOf(sr, r.masker))
+	res := resultOf(sr, r.masker)
+	r.mu.Lock()
+	if sr.State.Is(types.SpecStateInterrupted | types.SpecStateAborted) {
+		r.interrupt = true
+	} else if r.interrupt && res.Verdict == reports.Skipped {
+		res.Message = "not run: the run was interrupted"
+	}
+	r.mu.Unlock()
+	r.add(res)
 })
 
 func specID(sr ginkgo.SpecReport) string {
@@ -143,9 +151,6 @@ func (r *run) add(res reports.Result) {
 	defer r.mu.Unlock()
 	if res.ID == "" {
 		return
-	}
-	if strings.HasPrefix(res.Message, "interrupted") || strings.HasPrefix(res.Message, "aborted") {
-		r.interrupt = true
 	}
 	r.report.Tests = append(r.report.Tests, res)
 	if res.Verdict != reports.Skipped {
