@@ -5,6 +5,8 @@ import (
 	"net"
 	"slices"
 	"testing"
+
+	"github.com/ebfe/scard"
 	"time"
 
 	"github.com/paycert/paycert/iut/card"
@@ -24,6 +26,7 @@ func BenchmarkPCSCRoundTrip(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go vpcd.ServeCard(ctx, conn, crd)
+	defer waitEmpty(b, "Virtual PCD 00 00")
 	defer conn.Close()
 	r, err := Open(ctx, "Virtual PCD 00 00", 10*time.Second)
 	if err != nil {
@@ -43,4 +46,25 @@ func BenchmarkPCSCRoundTrip(b *testing.B) {
 	b.StopTimer()
 	slices.Sort(samples)
 	b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "median-ns/op")
+}
+
+// waitEmpty waits until the reader reports no card, so that the next card
+// connecting is not mistaken for the one that left.
+func waitEmpty(b *testing.B, reader string) {
+	sctx, err := scard.EstablishContext()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sctx.Release()
+	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if err := sctx.GetStatusChange(rs, time.Second); err != nil && err != scard.ErrTimeout {
+			b.Fatal(err)
+		}
+		if rs[0].EventState&scard.StatePresent == 0 {
+			return
+		}
+		rs[0].CurrentState = rs[0].EventState
+	}
+	b.Fatalf("reader %q still reports a card", reader)
 }
