@@ -18,7 +18,11 @@ import (
 
 // stallingCard listens as a vpcd card that powers up and answers its ATR,
 // then never answers an APDU: an IUT that stalls.
-func stallingCard(t *testing.T) string {
+func stallingCard(t *testing.T) string { return fakeCard(t, nil) }
+
+// fakeCard listens as a vpcd card that answers its ATR and then every APDU
+// with answer(apdu), or never when answer is nil.
+func fakeCard(t *testing.T, answer func([]byte) []byte) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +42,11 @@ func stallingCard(t *testing.T) string {
 					if err != nil {
 						return
 					}
-					if len(msg) == 1 && msg[0] == vpcd.GetATR {
+					switch {
+					case len(msg) == 1 && msg[0] == vpcd.GetATR:
 						vpcd.WriteMsg(c, []byte{0x3B, 0x00})
+					case len(msg) > 1 && answer != nil:
+						vpcd.WriteMsg(c, answer(msg))
 					}
 				}
 			}()
@@ -123,5 +130,26 @@ func TestInterruptedRun(t *testing.T) {
 	r := readReport(t, out)
 	if r.Status != reports.StatusIncomplete {
 		t.Fatalf("status %q, want incomplete; tests %+v", r.Status, r.Tests)
+	}
+}
+
+// TestLyingIUT: a card whose answers do not parse gets verdict error naming
+// the command and the problem, for every test, and the run completes.
+func TestLyingIUT(t *testing.T) {
+	addr := fakeCard(t, func([]byte) []byte { return []byte{0x6F, 0xFF, 0x01, 0x90, 0x00} })
+	out := t.TempDir()
+	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--out", out)
+	b, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitIUT {
+		t.Fatalf("exit = %v, want 3\n%s", err, b)
+	}
+	r := readReport(t, out)
+	if r.Status != reports.StatusComplete || r.Summary.Error == 0 || r.Summary.Fail != 0 {
+		t.Fatalf("summary %+v status %s", r.Summary, r.Status)
+	}
+	for _, res := range r.Tests {
+		if res.Verdict == reports.Error && !strings.Contains(res.Message, "SELECT PPSE: malformed TLV") {
+			t.Errorf("%s: message %q does not name the command and the problem", res.ID, res.Message)
+		}
 	}
 }
