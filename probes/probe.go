@@ -45,7 +45,9 @@ var ErrUsage = errors.New("bad probe URI")
 const Schemes = `ref:[?fault=NAME]          the embedded reference cloud card (default)
 pcsc://[?reader=NAME]       a card on a PC/SC reader (first reader with a card)
 vpcd-listen://HOST:PORT     paycert plays the vpcd reader; a virtual card connects
-vpcd://HOST:PORT            paycert connects to a virtual card that listens`
+vpcd://HOST:PORT            paycert connects to a virtual card that listens
+adapter://HOST:PORT         a host-side IUT (token service, PIN pad) speaking paycert-adapter/1 over TCP
+adapter-exec:COMMAND ARGS   the same over the stdin/stdout of a program paycert starts`
 
 // RefOpener builds the embedded reference card; package ref sets it so
 // that this package does not depend on the reference implementation.
