@@ -11,12 +11,16 @@ package card
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iso7816"
+	"github.com/paycert/paycert/iut/tsp/lukac"
+	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/tlv"
 )
 
@@ -99,6 +103,16 @@ type Card struct {
 	sess    session
 	pan     string            // the PAN it presents
 	issuer  *emvcrypto.Issuer // holds the ICC master key for that PAN
+	luk     *lukState         // non-nil in LUK mode (see LoadLUK)
+	now     func() time.Time
+}
+
+// lukState is a limited-use key loaded by LoadLUK.
+type lukState struct {
+	token    string
+	key      emvcrypto.Key
+	uses     int // cryptograms it may still compute
+	notAfter time.Time
 }
 
 type session struct {
@@ -114,10 +128,8 @@ func New(p Profile, fault string) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Card{p: p, fault: f, atc: p.StartATC, powered: true, pan: p.Token}
-	if f.is(FaultFundingPAN) {
-		c.pan = p.FundingPAN
-	}
+	c := &Card{p: p, fault: f, atc: p.StartATC, powered: true, now: time.Now}
+	c.pan = c.profilePAN()
 	imk := p.IMK
 	if f.is(FaultWrongKey) {
 		imk = bytes.Repeat([]byte{0x4B}, len(p.IMK)) // not the key the issuer holds
@@ -132,6 +144,64 @@ func New(p Profile, fault string) (*Card, error) {
 		return nil, fmt.Errorf("card: %w", err)
 	}
 	return c, nil
+}
+
+// profilePAN is the PAN the card presents outside LUK mode.
+func (c *Card) profilePAN() string {
+	if c.fault.is(FaultFundingPAN) {
+		return c.p.FundingPAN
+	}
+	return c.p.Token
+}
+
+// LoadLUK switches the card to LUK mode, as a cloud payment wallet does when
+// its token service provisions a token and replenishes its limited-use key:
+// from then on the card presents token (in 57 and 5A) and computes every
+// cryptogram with key as the token cryptogram of package lukac, at most uses
+// times and only before notAfter. Once the key is spent or its validity has
+// ended the card refuses GET PROCESSING OPTIONS and GENERATE AC with status
+// 6985 (conditions of use not satisfied: the wallet must replenish the key)
+// and never computes another cryptogram with it. Loading again replaces the
+// key; ClearLUK returns to the card's personalised behaviour. The ATC is the
+// card's own and keeps counting across modes.
+//
+// token must be a Luhn-valid 12 to 19 digit token, key a double-length TDES
+// key and uses at least 1. The card keeps no copy of key's bytes outside
+// the emvcrypto.Key.
+func (c *Card) LoadLUK(token string, key emvcrypto.Key, uses int, notAfter time.Time) error {
+	if len(token) < 12 || len(token) > 19 || !mask.Luhn(token) {
+		return errors.New("card: LoadLUK: the token must be a Luhn-valid PAN of 12 to 19 digits")
+	}
+	if key.Algorithm() != emvcrypto.AlgTDES || key.Len() != lukac.KeyLen {
+		return errors.New("card: LoadLUK: the LUK must be a double-length TDES key")
+	}
+	if uses < 1 {
+		return fmt.Errorf("card: LoadLUK: uses must be at least 1, got %d", uses)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.luk = &lukState{token: token, key: key, uses: uses, notAfter: notAfter}
+	c.pan = token
+	c.sess = session{}
+	return nil
+}
+
+// ClearLUK leaves LUK mode (if the card is in it) and forgets the key.
+func (c *Card) ClearLUK() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.luk = nil
+	c.pan = c.profilePAN()
+	c.sess = session{}
+}
+
+// lukSpent reports whether the card is in LUK mode with a key it must no
+// longer use.
+func (c *Card) lukSpent() bool {
+	if c.luk == nil || c.fault.is(FaultLUKOveruse) {
+		return false
+	}
+	return c.luk.uses <= 0 || !c.now().Before(c.luk.notAfter)
 }
 
 // ATR returns the answer to reset.
@@ -274,6 +344,9 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		c.atc++ // the counter moves with every transaction, before anything can fail
 	}
 	ttq := vals[0x9F66]
+	if ttq[0]&ttqQPBOC != 0 && c.lukSpent() {
+		return nil, iso7816.SWConditionsNotSatisfied
+	}
 	if ttq[0]&ttqQPBOC == 0 {
 		// Not a qPBOC reader: the terminal reads records and asks GENERATE AC.
 		return tlv.Encode(0x80, tlv.Concat(c.aipValue(), aflValue)), iso7816.SWSuccess
@@ -382,6 +455,9 @@ func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		return nil, iso7816.SWWrongLength
 	}
 	c.sess.genacDone = true
+	if c.lukSpent() {
+		return nil, iso7816.SWConditionsNotSatisfied
+	}
 	typ := ARQC
 	switch req := cmd.P1 & 0xC0; {
 	case req == 0xC0:
@@ -466,6 +542,9 @@ func (c *Card) iad(typ byte) []byte {
 // (9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36 CVR) under the session key
 // derived from the card's ICC master key and the ATC (emvcrypto, CVN PBOC).
 func (c *Card) cryptogram(vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
+	if c.luk != nil {
+		return c.lukCryptogram(vals)
+	}
 	if c.fault.is(FaultStaticARQC) {
 		return []byte{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}
 	}
@@ -482,6 +561,28 @@ func (c *Card) cryptogram(vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
 	if err != nil {
 		// Cannot happen with the card's own well-formed data; answer
 		// something that will never verify rather than panic.
+		return make([]byte, 8)
+	}
+	return ac
+}
+
+// lukCryptogram computes the token cryptogram (package lukac) with the
+// loaded LUK over the terminal's amount, currency, date and unpredictable
+// number, the ATC and the token, and spends one use of the key.
+func (c *Card) lukCryptogram(vals map[tlv.Tag][]byte) []byte {
+	c.luk.uses--
+	tx := lukac.Tx{
+		Token:    c.luk.token,
+		Amount:   bcdValue(vals[0x9F02]),
+		Currency: uint16(bcdValue(vals[0x5F2A])),
+		Date:     fmt.Sprintf("%X", vals[0x9A]),
+		ATC:      c.atc,
+	}
+	copy(tx.UN[:], vals[0x9F37])
+	ac, err := lukac.Compute(c.luk.key, tx)
+	if err != nil {
+		// The terminal sent data the cryptogram cannot cover (a non-BCD
+		// date, say): answer a cryptogram that never verifies.
 		return make([]byte, 8)
 	}
 	return ac
@@ -532,10 +633,10 @@ func nib(c byte) byte {
 	panic(fmt.Sprintf("card: bad hex digit %q in personalisation", c))
 }
 
-// FaultNames lists the known faults in order.
+// FaultNames lists the known faults (Faults and LUKFaults) in order.
 func FaultNames() []string {
 	var out []string
-	for _, f := range Faults {
+	for _, f := range append(Faults[:len(Faults):len(Faults)], LUKFaults...) {
 		out = append(out, string(f.Name))
 	}
 	sort.Strings(out)

@@ -25,6 +25,7 @@ const (
 	FaultSADInRecord     FaultName = "sad-in-record"
 	FaultICSMismatch     FaultName = "ics-mismatch"
 	FaultIADWrongCVN     FaultName = "iad-wrong-cvn"
+	FaultLUKOveruse      FaultName = "luk-overuse"
 )
 
 // Fault describes a fault and the test cases that must fail under it.
@@ -55,12 +56,20 @@ var Faults = []Fault{
 	{FaultIADWrongCVN, "states a cryptogram version in its IAD that the ICS does not declare", []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
 }
 
+// LUKFaults are the reference card's faults in LUK mode (see LoadLUK). The
+// token suite, not the emv suite, exercises LUK mode, so they are kept apart
+// from Faults (which package iut registers for the emv suite); the reference
+// token service's package registers them with the token suite.
+var LUKFaults = []Fault{
+	{FaultLUKOveruse, "keeps computing cryptograms with a limited-use key whose uses are spent or whose validity has ended", []string{"TOK-CRD-001"}},
+}
+
 // LookupFault returns the named fault; "" is no fault.
 func LookupFault(name string) (Fault, error) {
 	if name == "" {
 		return Fault{}, nil
 	}
-	for _, f := range Faults {
+	for _, f := range append(Faults[:len(Faults):len(Faults)], LUKFaults...) {
 		if string(f.Name) == name {
 			return f, nil
 		}
