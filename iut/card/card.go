@@ -6,6 +6,11 @@
 // (the application transaction counter, keys) survives power cycles; its
 // session state (selected application, transaction in progress) does not.
 // A Card is safe for concurrent use.
+//
+// By default the card computes PBOC cryptograms under the ICC master key
+// derived from its personalisation. In LUK mode (LoadLUK) it plays a cloud
+// wallet provisioned by a token service instead: it presents the service's
+// token and pays with the service's limited-use key until the key is spent.
 package card
 
 import (

@@ -1,0 +1,91 @@
+package keymgmt
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/paycert/paycert/dukpt"
+	"github.com/paycert/paycert/dukpt/pinblock"
+	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/ics"
+)
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "KEY-KAT-001",
+	Suite: "keymgmt", Needs: "pinpad",
+	Title:        "TDES DUKPT known answers: the X9.24-1 test key's first 21 PIN blocks",
+	Requirement:  "Loaded with the published ANSI X9.24-1 test key (initial KSN FFFF9876543210E00000), a TDES DUKPT PIN pad MUST return for PIN 1234 and PAN 4012345678909, in ISO 9564-1 format 0, exactly the published KSNs and PIN blocks of its first 21 transactions.",
+	Requirements: []string{reqX924_1, reqPIN1},
+}, func(t *harness.T) {
+	c := pinpadClient(t)
+	s, ok := find(t, c, ics.DUKPTTDES)
+	if !ok {
+		t.NotApplicable("the PIN pad does not declare dukpt-tdes, or the ICS does not list it")
+	}
+	if !c.HasCapability(capLoad) {
+		t.NotApplicable("the known answers need the published test key loaded, and the PIN pad does not declare load-initial-key")
+	}
+	if !c.HasCapability(capISO0) {
+		t.NotApplicable("the published PIN blocks are ISO format 0, which the PIN pad does not declare (pin-iso0)")
+	}
+	v, err := knownAnswers()
+	t.Must(err, "embedded vectors")
+	k, err := testKey(s)
+	t.Must(err, "test key")
+	loadKey(t, c, k)
+	var p problems
+	for i, want := range v.tdes {
+		ksn, block := encryptPIN(t, c, v.tdesPIN, v.tdesPAN, "iso0")
+		if !strings.EqualFold(hex.EncodeToString(ksn), want.KSN) || !strings.EqualFold(hex.EncodeToString(block), want.PINBlock) {
+			p.add("transaction %d: KSN %X, PIN block %X; published: KSN %s, PIN block %s", i+1, ksn, block, want.KSN, want.PINBlock)
+		}
+	}
+	t.Note("%d transactions compared with ANSI X9.24-1:2009 A.4.2", len(v.tdes))
+	Expect(p.n).To(BeZero(), fmt.Sprintf("the PIN pad's answers differ from the published X9.24-1 test data:\n  %s", &p))
+})
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "KEY-KAT-002",
+	Suite: "keymgmt", Needs: "pinpad",
+	Title:        "AES-128 DUKPT known answers: the X9.24-3 test key's first 8 transactions, format 4",
+	Requirement:  "Loaded with the published ANSI X9.24-3 AES-128 test key (initial key ID 1234567890123456), an AES DUKPT PIN pad MUST use the published KSNs of its first 8 transactions, and each ISO 9564-1 format 4 PIN block for PIN 1234 and PAN 4111111111111111 MUST decipher under the published PIN key of its transaction.",
+	Requirements: []string{reqX924_3KAT, reqPIN1},
+}, func(t *harness.T) {
+	c := pinpadClient(t)
+	s, ok := find(t, c, ics.DUKPTAES128)
+	if !ok {
+		t.NotApplicable("the PIN pad does not declare dukpt-aes128, or the ICS does not list it")
+	}
+	if !c.HasCapability(capLoad) {
+		t.NotApplicable("the known answers need the published test key loaded, and the PIN pad does not declare load-initial-key")
+	}
+	if !c.HasCapability(capISO4) {
+		t.NotApplicable("AES PIN blocks are ISO format 4, which the PIN pad does not declare (pin-iso4)")
+	}
+	v, err := knownAnswers()
+	t.Must(err, "embedded vectors")
+	k, err := testKey(s)
+	t.Must(err, "test key")
+	loadKey(t, c, k)
+	var p problems
+	for i, want := range v.aes {
+		ksn, block := encryptPIN(t, c, v.aesPIN, v.aesPAN, "iso4")
+		if !strings.EqualFold(hex.EncodeToString(ksn), want.KSN) {
+			p.add("transaction %d: KSN %X, published %s", i+1, ksn, want.KSN)
+			continue
+		}
+		pk, err := dukpt.ParseKey(dukpt.AES128, want.PINKey)
+		t.Must(err, "embedded vectors")
+		ci, err := pk.Cipher()
+		t.Must(err, "published PIN key")
+		pin, err := pinblock.DecryptFormat4(ci, block, v.aesPAN)
+		if err != nil || pin != v.aesPIN {
+			p.add("transaction %d (KSN %X): PIN block %X does not decipher to PIN %s under the published PIN key (KCV %X)", i+1, ksn, block, v.aesPIN, pk.KCV())
+		}
+	}
+	t.Note("%d transactions compared with the ANSI X9.24-3:2017 supplement", len(v.aes))
+	Expect(p.n).To(BeZero(), fmt.Sprintf("the PIN pad's answers differ from the published X9.24-3 test data:\n  %s", &p))
+})

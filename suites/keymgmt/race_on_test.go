@@ -1,0 +1,5 @@
+//go:build race
+
+package keymgmt
+
+const raceEnabled = true

@@ -1,0 +1,37 @@
+package keymgmt_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/ics"
+	_ "github.com/paycert/paycert/iut/pinpad"
+	_ "github.com/paycert/paycert/probes/ref"
+	_ "github.com/paycert/paycert/suites/keymgmt"
+)
+
+// TestKeymgmt runs the suite against $PAYCERT_PROBE (default: the
+// reference PIN pad) with the ICS in $PAYCERT_ICS (default: the reference
+// IUTs' own when the probe is ref:, which opts in to the exhaustive test).
+// Run it with `go test ./suites/keymgmt` or `ginkgo ./suites/keymgmt`.
+//
+// In a test binary the reference PIN pad declares test-seek, so the
+// exhaustive test walks only the last 6,885 counters here; TestWalkFull
+// (not under -race or -short) and certify built with go build walk all
+// 1,048,575.
+func TestKeymgmt(t *testing.T) {
+	harness.RunGoTest(t, "keymgmt", func(t *testing.T, s *harness.Session) {
+		switch path := os.Getenv("PAYCERT_ICS"); {
+		case path != "":
+			c, err := ics.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Config[harness.ConfigICS] = c
+		case strings.HasPrefix(s.ProbeURI(), "ref:"):
+			s.Config[harness.ConfigICS] = ics.Default()
+		}
+	})
+}
