@@ -89,14 +89,20 @@ var _ = ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
 	if r == nil || sr.LeafNodeType != types.NodeTypeIt {
 		return
 	}
-	res := resultOf(sr, r.masker)
+	res, ran := resultOf(sr, r.masker)
 	r.mu.Lock()
 	if sr.State.Is(types.SpecStateInterrupted | types.SpecStateAborted) {
 		r.interrupt = true
-	} else if r.interrupt && res.Verdict == reports.Skipped {
-		res.Message = "not run: the run was interrupted"
 	}
+	interrupted := r.interrupt
 	r.mu.Unlock()
+	switch {
+	case ran:
+	case interrupted:
+		res.Verdict, res.Message = reports.Skipped, "not run: the run was interrupted"
+	default:
+		return // left out by the run's suite selection or label filter
+	}
 	r.add(res)
 })
 
@@ -109,14 +115,17 @@ func specID(sr ginkgo.SpecReport) string {
 	return ""
 }
 
-func resultOf(sr ginkgo.SpecReport, maskText func(string) string) reports.Result {
+// resultOf turns a spec report into a result; ran is false for a spec whose
+// body never started (filtered out, or not reached).
+func resultOf(sr ginkgo.SpecReport, maskText func(string) string) (res reports.Result, ran bool) {
 	id := specID(sr)
 	tc, _ := Lookup(id)
-	res := reports.Result{
+	res = reports.Result{
 		ID: id, Suite: tc.Suite, Title: tc.Title, Requirement: tc.Requirement,
 		Requirements: tc.Requirements, Duration: sr.RunTime,
 	}
 	rec := takeRecord(id)
+	ran = rec != nil
 	if rec == nil {
 		rec = &record{}
 	}
@@ -143,7 +152,7 @@ func resultOf(sr ginkgo.SpecReport, maskText func(string) string) reports.Result
 	default: // panicked, interrupted, aborted
 		res.Verdict, res.Message = reports.Error, sr.State.String()+": "+msg
 	}
-	return res
+	return res, ran
 }
 
 func (r *run) add(res reports.Result) {
