@@ -68,6 +68,9 @@ var _ = harness.Case(harness.TestCase{
 	if res.err != nil {
 		t.Errorf("after %d transactions: %v", res.transactions, res.err)
 	}
+	if res.transactions == 0 && res.exhausted {
+		t.Errorf("the device's key was used up before the walk began: give the device a fresh key")
+	}
 	if res.first == 1 && res.transactions == dukpt.TDESKeysPerInitialKey {
 		t.Note("the whole counter space of the initial key was used: %d keys", dukpt.TDESKeysPerInitialKey)
 	}

@@ -3,6 +3,7 @@ package keymgmt
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	. "github.com/onsi/gomega"
 
@@ -25,6 +26,7 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "KSNs strictly increase, carry valid counters, and refused requests use no counter",
 	Requirement:  "Over consecutive PIN, MAC and data-encryption transactions a DUKPT PIN pad MUST return KSNs that carry the initial KSN (TDES) or initial key ID (AES) of its key and counters that strictly increase, never repeat and are valid: never 0, at most 10 one bits in 21 bits (TDES) or 16 in 32 (AES). After a key is loaded the first counter MUST be 1, and a request refused for bad parameters (-32602) MUST NOT use a counter.",
 	Requirements: []string{reqX924_1A, reqPIN18, reqSeedKeys},
+	Timeout:      10 * time.Minute, // 2,100 TDES transactions, for slow devices
 }, func(t *harness.T) {
 	c := pinpadClient(t)
 	var p problems

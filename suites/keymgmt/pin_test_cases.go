@@ -21,7 +21,7 @@ var _ = harness.Case(harness.TestCase{
 	Requirements: []string{reqPIN1, reqDSS36, reqSeedKeys},
 }, func(t *harness.T) {
 	c := pinpadClient(t)
-	ss := schemes(t, c)
+	ss := declaredSchemes(t, c)
 	var p problems
 	if conf := icsOf(t); conf != nil {
 		for _, s := range conf.KeyMgmt.Schemes {
