@@ -7,6 +7,12 @@ package dukpt
 // with table lookups and reuses the linearity of the schedule to derive the
 // second (C0C0C0C0 00000000 variant) schedule of each step with 16 XORs.
 //
+// The key schedule is linear, so it is also kept as one table row per key
+// byte (the schedule of that byte alone): a schedule is eight rows XORed.
+// For the host-side derivation the rounds come in a variant without the final
+// permutation (desEncrypt2Pre), because IP and FP cancel between chained DES
+// operations and both are linear.
+//
 // It implements FIPS 46-3 exactly and is tested bit for bit against
 // crypto/des on random keys and blocks (des_test.go). It is used only inside
 // this package, only for encryption, and runs in time independent of the
@@ -117,6 +123,9 @@ var (
 	pc1Tab [8][256]uint64 // PC-1 to C<<28|D, per key byte
 	pc2Tab [8][128]uint64 // PC-2 per 7-bit chunk of C<<28|D, to the round-key layout
 	spTab  [8][64]uint32  // S-box j followed by P, indexed by the 6-bit group
+	// spTab with every entry repeated four times, indexed by a whole byte
+	// whose two high bits are ignored; saves the masking of the index.
+	spTab8 [8][256]uint32
 	// cumulative left-rotation of C and D before round r
 	cumRot [16]uint8
 	// schedule of the DUKPT key mask C0C0C0C000000000, used through linearity
@@ -124,6 +133,20 @@ var (
 	// IP is linear too: IP of the mask, and IP of each single counter bit.
 	ipOfMask uint64
 	ipOfBit  [64]uint64
+	// keySchedTab[j][v] is the whole key schedule of the key whose byte j
+	// holds v in its seven high (non-parity) bits and which is zero
+	// elsewhere. The schedule is linear, so the schedule of any key is the
+	// XOR of eight rows (128 KiB in total).
+	keySchedTab [8][128][16]uint64
+)
+
+// spTab8p is &spTab8 through a variable: loaded once per call it stays in a
+// register, whereas a direct reference to the global is rematerialised with
+// an address computation before every look-up.
+var (
+	spTab8p      = &spTab8
+	fpTabp       = &fpTab
+	keySchedTabp = &keySchedTab
 )
 
 // Round-key layout. The expansion E gives group j (0..7) of the 48-bit
@@ -191,6 +214,9 @@ func init() {
 				}
 			}
 			spTab[j][x] = out
+			for hi := 0; hi < 4; hi++ {
+				spTab8[j][hi<<6|x] = out
+			}
 		}
 	}
 
@@ -198,6 +224,11 @@ func init() {
 	for i, s := range desRotations {
 		r += s
 		cumRot[i] = r
+	}
+	for j := range keySchedTab {
+		for v := range keySchedTab[j] {
+			desKeyScheduleSlow(uint64(v)<<(57-8*uint(j)), &keySchedTab[j][v])
+		}
 	}
 	desKeySchedule(dukptMask, &maskSchedule)
 	ipOfMask = permute64(&ipTab, dukptMask)
@@ -229,8 +260,37 @@ func permute64(t *[8][256]uint64, x uint64) uint64 {
 }
 
 // desKeySchedule computes the 16 round keys of the single-DES key k (parity
-// bits ignored) into sk.
+// bits ignored) into sk: eight table rows, one per key byte, XORed together.
 func desKeySchedule(k uint64, sk *[16]uint64) {
+	t := &keySchedTab
+	r0, r1 := &t[0][k>>57], &t[1][k>>49&127]
+	r2, r3 := &t[2][k>>41&127], &t[3][k>>33&127]
+	r4, r5 := &t[4][k>>25&127], &t[5][k>>17&127]
+	r6, r7 := &t[6][k>>9&127], &t[7][k>>1&127]
+	for i := range sk {
+		sk[i] = r0[i] ^ r1[i] ^ r2[i] ^ r3[i] ^ r4[i] ^ r5[i] ^ r6[i] ^ r7[i]
+	}
+}
+
+// desKeySchedule2 computes the schedules of k (into sk) and of
+// k^C0C0C0C000000000 (into skm) together; see nrkgpMasked.
+func desKeySchedule2(k uint64, sk, skm *[16]uint64) {
+	t := keySchedTabp
+	r0, r1 := &t[0][k>>57], &t[1][k>>49&127]
+	r2, r3 := &t[2][k>>41&127], &t[3][k>>33&127]
+	r4, r5 := &t[4][k>>25&127], &t[5][k>>17&127]
+	r6, r7 := &t[6][k>>9&127], &t[7][k>>1&127]
+	m := &maskSchedule
+	for i := range sk {
+		v := r0[i] ^ r1[i] ^ r2[i] ^ r3[i] ^ r4[i] ^ r5[i] ^ r6[i] ^ r7[i]
+		sk[i] = v
+		skm[i] = v ^ m[i]
+	}
+}
+
+// desKeyScheduleSlow is desKeySchedule computed from PC-1, the rotations and
+// PC-2 (byte and 7-bit-chunk tables); it builds keySchedTab.
+func desKeyScheduleSlow(k uint64, sk *[16]uint64) {
 	cd := permute64(&pc1Tab, k)
 	c := uint32(cd>>28) & 0x0fffffff
 	d := uint32(cd) & 0x0fffffff
@@ -303,4 +363,37 @@ func desEncrypt2IP(sk1, sk2 *[16]uint64, ip1, ip2 uint64) (uint64, uint64) {
 		r2 ^= f2 ^ sp[7][w2>>24&63] ^ sp[1][w2>>16&63] ^ sp[3][w2>>8&63] ^ sp[5][w2&63]
 	}
 	return permute64(&fpTab, uint64(r1)<<32|uint64(l1)), permute64(&fpTab, uint64(r2)<<32|uint64(l2))
+}
+
+// desEncrypt2Pre is desEncrypt2IP without the final permutation: it returns
+// the pre-outputs R16||L16. IP(FP(y)) = y, so a pre-output is directly the
+// permuted input of a following DES operation, and FP is linear, so callers
+// may XOR pre-outputs before applying it. Both schedules are full 16-round
+// schedules; decryption is encryption with the schedule reversed.
+func desEncrypt2Pre(sk1, sk2 *[16]uint64, ip1, ip2 uint64) (uint64, uint64) {
+	l1, r1 := uint32(ip1>>32), uint32(ip1)
+	l2, r2 := uint32(ip2>>32), uint32(ip2)
+	sp := spTab8p
+	for i := 0; i < 16; i += 2 {
+		k1, k2 := sk1[i], sk2[i]
+		w1 := bits.RotateLeft32(r1, -3) ^ uint32(k1>>32)
+		w2 := bits.RotateLeft32(r2, -3) ^ uint32(k2>>32)
+		l1 ^= sp[0][w1>>24] ^ sp[2][uint8(w1>>16)] ^ sp[4][uint8(w1>>8)] ^ sp[6][uint8(w1)]
+		l2 ^= sp[0][w2>>24] ^ sp[2][uint8(w2>>16)] ^ sp[4][uint8(w2>>8)] ^ sp[6][uint8(w2)]
+		w1 = bits.RotateLeft32(r1, -7) ^ uint32(k1)
+		w2 = bits.RotateLeft32(r2, -7) ^ uint32(k2)
+		l1 ^= sp[7][w1>>24] ^ sp[1][uint8(w1>>16)] ^ sp[3][uint8(w1>>8)] ^ sp[5][uint8(w1)]
+		l2 ^= sp[7][w2>>24] ^ sp[1][uint8(w2>>16)] ^ sp[3][uint8(w2>>8)] ^ sp[5][uint8(w2)]
+
+		k1, k2 = sk1[i+1], sk2[i+1]
+		w1 = bits.RotateLeft32(l1, -3) ^ uint32(k1>>32)
+		w2 = bits.RotateLeft32(l2, -3) ^ uint32(k2>>32)
+		r1 ^= sp[0][w1>>24] ^ sp[2][uint8(w1>>16)] ^ sp[4][uint8(w1>>8)] ^ sp[6][uint8(w1)]
+		r2 ^= sp[0][w2>>24] ^ sp[2][uint8(w2>>16)] ^ sp[4][uint8(w2>>8)] ^ sp[6][uint8(w2)]
+		w1 = bits.RotateLeft32(l1, -7) ^ uint32(k1)
+		w2 = bits.RotateLeft32(l2, -7) ^ uint32(k2)
+		r1 ^= sp[7][w1>>24] ^ sp[1][uint8(w1>>16)] ^ sp[3][uint8(w1>>8)] ^ sp[5][uint8(w1)]
+		r2 ^= sp[7][w2>>24] ^ sp[1][uint8(w2>>16)] ^ sp[3][uint8(w2>>8)] ^ sp[5][uint8(w2)]
+	}
+	return uint64(r1)<<32 | uint64(l1), uint64(r2)<<32 | uint64(l2)
 }

@@ -114,10 +114,16 @@ type Key struct {
 	m func() *keyMaterial
 }
 
+// keyMaterial holds no pointers, so it is a single small allocation the
+// garbage collector does not scan. Every key type is at most 32 bytes.
 type keyMaterial struct {
-	t KeyType
-	b []byte
+	t   KeyType
+	n   uint8
+	buf [32]byte
 }
+
+// bytes returns the key bytes (not a copy).
+func (km *keyMaterial) bytes() []byte { return km.buf[:km.n:km.n] }
 
 // NewKey returns a Key of type t holding a copy of b, which must be
 // t.Size() bytes long.
@@ -133,7 +139,11 @@ func NewKey(t KeyType, b []byte) (Key, error) {
 }
 
 func newKey(t KeyType, b []byte) Key {
-	km := &keyMaterial{t: t, b: append([]byte(nil), b...)}
+	km := &keyMaterial{t: t}
+	if len(b) > len(km.buf) {
+		panic("dukpt: internal error: key longer than 32 bytes")
+	}
+	km.n = uint8(copy(km.buf[:], b))
 	return Key{func() *keyMaterial { return km }}
 }
 
@@ -148,7 +158,7 @@ func (k Key) mat() *keyMaterial {
 // b returns the key bytes (not a copy), or nil for the zero Key.
 func (k Key) b() []byte {
 	if km := k.mat(); km != nil {
-		return km.b
+		return km.bytes()
 	}
 	return nil
 }
@@ -191,7 +201,7 @@ func (k Key) Equal(o Key) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	return a.t == b.t && subtle.ConstantTimeCompare(a.b, b.b) == 1
+	return a.t == b.t && subtle.ConstantTimeCompare(a.bytes(), b.bytes()) == 1
 }
 
 // Cipher returns a block cipher for k: TDEA (EDE, K1K2K1 for TDES2) for TDES
@@ -203,16 +213,22 @@ func (k Key) Cipher() (cipher.Block, error) {
 	}
 	switch km.t {
 	case TDES2:
-		var k3 [24]byte
-		copy(k3[:], km.b)
-		copy(k3[16:], km.b[:8])
-		c, err := des.NewTripleDESCipher(k3[:])
-		clear(k3[:])
-		return c, err
+		// Two single-DES schedules (K1, K2) rather than crypto/des's three:
+		// with one or two blocks per key the schedules are most of the cost.
+		b := km.bytes()
+		k1, err := des.NewCipher(b[:8])
+		if err != nil {
+			return nil, err
+		}
+		k2, err := des.NewCipher(b[8:16])
+		if err != nil {
+			return nil, err
+		}
+		return ede2{k1, k2}, nil
 	case TDES3:
-		return des.NewTripleDESCipher(km.b)
+		return des.NewTripleDESCipher(km.bytes())
 	case AES128, AES192, AES256:
-		return aes.NewCipher(km.b)
+		return aes.NewCipher(km.bytes())
 	}
 	return nil, fmt.Errorf("dukpt: cipher: %v key has no block cipher: %w", km.t, ErrInvalidKey)
 }
@@ -269,3 +285,20 @@ func (k Key) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(k.String()))
 // MarshalText implements encoding.TextMarshaler with the redacted String form
 // so that encoders (JSON, YAML, ...) cannot serialise key material either.
 func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// ede2 is TDEA with keying option 2: encrypt K1, decrypt K2, encrypt K1.
+type ede2 struct{ k1, k2 cipher.Block }
+
+func (e ede2) BlockSize() int { return des.BlockSize }
+
+func (e ede2) Encrypt(dst, src []byte) {
+	e.k1.Encrypt(dst, src)
+	e.k2.Decrypt(dst, dst)
+	e.k1.Encrypt(dst, dst)
+}
+
+func (e ede2) Decrypt(dst, src []byte) {
+	e.k1.Decrypt(dst, src)
+	e.k2.Encrypt(dst, dst)
+	e.k1.Decrypt(dst, dst)
+}

@@ -1,7 +1,6 @@
 package dukpt
 
 import (
-	"crypto/des"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -143,41 +142,78 @@ func DeriveTDESIPEK(bdk Key, ksn TDESKSN) (Key, error) {
 	if bdk.Type() != TDES2 {
 		return Key{}, fmt.Errorf("dukpt: derive IPEK: BDK must be a TDES2 key, got %v: %w", bdk.Type(), ErrInvalidKey)
 	}
-	var data [8]byte
-	copy(data[:], ksn[:8])
-	data[7] &= 0xE0
-	var k3 [24]byte
 	var ipek [16]byte
-	defer clear(k3[:])
-	for half := 0; half < 2; half++ {
-		copy(k3[:16], bdk.b())
-		if half == 1 {
-			for i := range ipekMask {
-				k3[i] ^= ipekMask[i]
-			}
-		}
-		copy(k3[16:], k3[:8])
-		c, err := des.NewTripleDESCipher(k3[:])
-		if err != nil {
-			return Key{}, fmt.Errorf("dukpt: derive IPEK: %w", err)
-		}
-		c.Encrypt(ipek[8*half:8*half+8], data[:])
-	}
+	tdesIPEK(&ipek, bdk.b(), ksn)
 	k := newKey(TDES2, ipek[:])
 	clear(ipek[:])
 	return k, nil
 }
 
+// tdesIPEK writes the IPEK of ksn under the 16-byte BDK bdk into dst using
+// the package's DES: both halves are 2-key TDEA (EDE, K1 K2 K1) encryptions
+// of the same block, the second under the BDK XORed with
+// C0C0C0C000000000 in each half, which is its schedules XOR the mask's
+// schedule. The two halves run interleaved; between the three DES
+// operations FP and IP cancel, so only one IP and two FPs are computed.
+func tdesIPEK(dst *[16]byte, bdk []byte, ksn TDESKSN) {
+	data := binary.BigEndian.Uint64(ksn[:8]) &^ 0x1F
+	var e1, e1m, d2, d2m [16]uint64
+	desKeySchedule(binary.BigEndian.Uint64(bdk[:8]), &e1)
+	desKeySchedule(binary.BigEndian.Uint64(bdk[8:16]), &d2m)
+	for i := range e1 {
+		e1m[i] = e1[i] ^ maskSchedule[i]
+	}
+	for i := range d2 { // reverse for decryption
+		d2[i] = d2m[15-i]
+	}
+	for i := range d2 {
+		d2m[i] = d2[i] ^ maskSchedule[15-i]
+	}
+	x := permute64(&ipTab, data)
+	y1, y2 := desEncrypt2Pre(&e1, &e1m, x, x)
+	y1, y2 = desEncrypt2Pre(&d2, &d2m, y1, y2)
+	y1, y2 = desEncrypt2Pre(&e1, &e1m, y1, y2)
+	binary.BigEndian.PutUint64(dst[:8], permute64(&fpTab, y1))
+	binary.BigEndian.PutUint64(dst[8:], permute64(&fpTab, y2))
+	clear(e1[:])
+	clear(e1m[:])
+	clear(d2[:])
+	clear(d2m[:])
+}
+
 // tdesDerive walks the set bits of counter from the most significant one,
 // applying the non-reversible key generation process once per bit.
+//
+// It is nrkgp unrolled over the steps with the permutations moved out of
+// the loop: IP is linear, so the permuted DES input IP(reg ^ kr) is kept as
+// IP(reg) (updated with one XOR per counter bit) XOR IP(kr), and IP(kr) of
+// the next step is the current IP(kr) XOR the pre-output of the right-half
+// encryption (IP(FP(y)) = y). Only the two final permutations that give the
+// next key halves remain, and the key schedule is eight table rows.
+// Nothing escapes to the heap; the round keys on the stack are cleared at
+// the end.
 func tdesDerive(kl, kr, base uint64, counter uint32) (uint64, uint64) {
-	reg := base
-	for b := TDESCounterBits - 1; b >= 0; b-- {
-		if counter&(1<<b) != 0 {
-			reg |= 1 << b
-			kl, kr = nrkgp(kl, kr, reg)
-		}
+	counter &= TDESCounterMask
+	if counter == 0 {
+		return kl, kr
 	}
+	ipReg := permute64(&ipTab, base)
+	ipKr := permute64(&ipTab, kr)
+	var sk1, sk2 [16]uint64
+	fp := fpTabp
+	for counter != 0 {
+		b := 31 - bits.LeadingZeros32(counter)
+		counter &^= 1 << b
+		ipReg ^= ipOfBit[b]
+		desKeySchedule2(kl, &sk1, &sk2)
+		ip := ipReg ^ ipKr
+		yr, yl := desEncrypt2Pre(&sk1, &sk2, ip, ip^ipOfMask)
+		kl = permute64(fp, yl) ^ kr ^ dukptMask
+		kr ^= permute64(fp, yr)
+		ipKr ^= yr
+	}
+	clear(sk1[:])
+	clear(sk2[:])
 	return kl, kr
 }
 
@@ -197,8 +233,8 @@ func DeriveTDESTransactionKey(ipek Key, ksn TDESKSN) (TDESTransactionKey, error)
 		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive TDES transaction key: IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
 	}
 	c := ksn.Counter()
-	if err := ValidTDESCounter(c); err != nil {
-		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive TDES transaction key for KSN %v: %w", ksn, err)
+	if !tdesCounterOK(c) {
+		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive TDES transaction key for KSN %v: %w", ksn, ValidTDESCounter(c))
 	}
 	kl := binary.BigEndian.Uint64(ipek.b()[:8])
 	kr := binary.BigEndian.Uint64(ipek.b()[8:])
@@ -209,11 +245,20 @@ func DeriveTDESTransactionKey(ipek Key, ksn TDESKSN) (TDESTransactionKey, error)
 // DeriveTDESTransactionKeyFromBDK derives the IPEK from bdk and then the
 // transaction key for ksn.
 func DeriveTDESTransactionKeyFromBDK(bdk Key, ksn TDESKSN) (TDESTransactionKey, error) {
-	ipek, err := DeriveTDESIPEK(bdk, ksn)
-	if err != nil {
-		return TDESTransactionKey{}, err
+	if bdk.Type() != TDES2 {
+		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive IPEK: BDK must be a TDES2 key, got %v: %w", bdk.Type(), ErrInvalidKey)
 	}
-	return DeriveTDESTransactionKey(ipek, ksn)
+	c := ksn.Counter()
+	if err := ValidTDESCounter(c); err != nil {
+		return TDESTransactionKey{}, fmt.Errorf("dukpt: derive TDES transaction key for KSN %v: %w", ksn, err)
+	}
+	var ipek [16]byte
+	tdesIPEK(&ipek, bdk.b(), ksn)
+	kl := binary.BigEndian.Uint64(ipek[:8])
+	kr := binary.BigEndian.Uint64(ipek[8:])
+	clear(ipek[:])
+	kl, kr = tdesDerive(kl, kr, ksn.right64Base(), c)
+	return makeTDESTransactionKey(kl, kr, ksn), nil
 }
 
 func makeTDESTransactionKey(kl, kr uint64, ksn TDESKSN) TDESTransactionKey {
@@ -299,11 +344,12 @@ func (t TDESTransactionKey) VariantKey(v Variant) (Key, error) {
 	if !ok || t.key.IsZero() {
 		return Key{}, fmt.Errorf("dukpt: variant key: unknown variant %v or zero key: %w", v, ErrInvalidKey)
 	}
-	b := t.key.Bytes()
+	var b [16]byte
+	copy(b[:], t.key.b())
 	b[pos] ^= 0xFF
 	b[8+pos] ^= 0xFF
-	k := newKey(TDES2, b)
-	clear(b)
+	k := newKey(TDES2, b[:])
+	clear(b[:])
 	return k, nil
 }
 

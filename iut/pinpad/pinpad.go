@@ -35,8 +35,6 @@ package pinpad
 import (
 	"context"
 	"crypto/aes"
-	"crypto/cipher"
-	"crypto/des"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -463,7 +461,7 @@ func (p *pad) encryptPIN(_ context.Context, raw json.RawMessage) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			c, err := tdesCipher(wk)
+			c, err := wk.Cipher()
 			if err != nil {
 				return nil, err
 			}
@@ -636,39 +634,3 @@ func upperHex(b []byte) string {
 	return string(out)
 }
 
-// tdesCipher returns the 2-key TDEA cipher of a TDES2 key built from two
-// single-DES key schedules (crypto/des's TDEA builds three, which for one
-// PIN block per key is most of the cost).
-func tdesCipher(k dukpt.Key) (cipher.Block, error) {
-	if k.Type() != dukpt.TDES2 {
-		return k.Cipher()
-	}
-	kb := k.Bytes()
-	defer clear(kb)
-	a, err := des.NewCipher(kb[:8])
-	if err != nil {
-		return nil, err
-	}
-	b, err := des.NewCipher(kb[8:])
-	if err != nil {
-		return nil, err
-	}
-	return ede2{a, b}, nil
-}
-
-// ede2 is TDEA with keying option 2 (K1, K2, K1).
-type ede2 struct{ a, b cipher.Block }
-
-func (e ede2) BlockSize() int { return des.BlockSize }
-
-func (e ede2) Encrypt(dst, src []byte) {
-	e.a.Encrypt(dst, src)
-	e.b.Decrypt(dst, dst)
-	e.a.Encrypt(dst, dst)
-}
-
-func (e ede2) Decrypt(dst, src []byte) {
-	e.a.Decrypt(dst, src)
-	e.b.Encrypt(dst, dst)
-	e.a.Decrypt(dst, dst)
-}

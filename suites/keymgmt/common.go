@@ -15,8 +15,6 @@ package keymgmt
 
 import (
 	"context"
-	"crypto/cipher"
-	"crypto/des"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -793,39 +791,3 @@ func (x txKey) key() dukpt.Key {
 
 func hexU(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
 
-// tdesCipher returns the 2-key TDEA cipher of a TDES2 key from two
-// single-DES key schedules (crypto/des's TDEA builds three; with one block
-// per key the schedules are most of the cost). Other keys: Key.Cipher.
-func tdesCipher(k dukpt.Key) (cipher.Block, error) {
-	if k.Type() != dukpt.TDES2 {
-		return k.Cipher()
-	}
-	kb := k.Bytes()
-	defer clear(kb)
-	a, err := des.NewCipher(kb[:8])
-	if err != nil {
-		return nil, err
-	}
-	b, err := des.NewCipher(kb[8:])
-	if err != nil {
-		return nil, err
-	}
-	return ede2{a, b}, nil
-}
-
-// ede2 is TDEA with keying option 2 (K1, K2, K1).
-type ede2 struct{ a, b cipher.Block }
-
-func (e ede2) BlockSize() int { return des.BlockSize }
-
-func (e ede2) Encrypt(dst, src []byte) {
-	e.a.Encrypt(dst, src)
-	e.b.Decrypt(dst, dst)
-	e.a.Encrypt(dst, dst)
-}
-
-func (e ede2) Decrypt(dst, src []byte) {
-	e.a.Decrypt(dst, src)
-	e.b.Encrypt(dst, dst)
-	e.a.Decrypt(dst, dst)
-}

@@ -209,7 +209,7 @@ func walk(ctx context.Context, cfg walkConfig) walkResult {
 				fail("KSN %X: %v", ksn, err)
 				continue
 			}
-			ci, err := tdesCipher(pk)
+			ci, err := pk.Cipher()
 			if err != nil {
 				fail("KSN %X: %v", ksn, err)
 				continue
