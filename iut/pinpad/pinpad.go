@@ -633,4 +633,3 @@ func upperHex(b []byte) string {
 	}
 	return string(out)
 }
-

@@ -790,4 +790,3 @@ func (x txKey) key() dukpt.Key {
 }
 
 func hexU(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
-
