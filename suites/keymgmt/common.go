@@ -25,6 +25,7 @@ import (
 	"github.com/paycert/paycert/dukpt/mac"
 	"github.com/paycert/paycert/dukpt/pinblock"
 	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/probes/adapter"
 )
@@ -387,7 +388,10 @@ type dataParams struct {
 // encryptPIN runs one pinpad.encrypt_pin transaction.
 func encryptPIN(t *harness.T, c *adapter.Client, pin, pan, format string) (ksn, block []byte) {
 	var r pinResult
-	err := callRPC(t, c, mPIN, pinParams{pin, pan, format}, &r, fmt.Sprintf("pin %s, pan %s, format %s", pin, pan, format))
+	// Evidence never shows a PIN (sensitive authentication data, even in a
+	// test) nor more of the PAN than its first six and last four digits.
+	t.Session().Masker.Add(pan)
+	err := callRPC(t, c, mPIN, pinParams{pin, pan, format}, &r, fmt.Sprintf("pin %s, pan %s, format %s", strings.Repeat("*", len(pin)), mask.PAN(pan), format))
 	mustOK(t, err, mPIN)
 	return unhex(r.KSN), unhex(r.PINBlock)
 }
