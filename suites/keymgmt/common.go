@@ -25,8 +25,8 @@ import (
 	"github.com/paycert/paycert/dukpt/mac"
 	"github.com/paycert/paycert/dukpt/pinblock"
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/ics"
+	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/probes/adapter"
 )
 
