@@ -518,12 +518,19 @@ func (c *Client) readLoop(br *bufio.Reader) {
 					c.mu.Unlock()
 					continue
 				}
+				// Build the error while head is still queued: once the lock
+				// is released, a Batch may complete and reuse head's slot.
+				terr := timeoutError(head)
 				c.mu.Unlock()
-				c.fail(timeoutError(head), head)
+				c.fail(terr, head)
 				return
 			}
+			method := ""
+			if head != nil {
+				method = head.Method
+			}
 			c.mu.Unlock()
-			c.fail(c.readError(head, err), head)
+			c.fail(c.readError(method, err), head)
 			return
 		}
 		if isBlank(line) {
@@ -555,19 +562,21 @@ func (c *Client) readLoop(br *bufio.Reader) {
 	}
 }
 
-func (c *Client) readError(head *Pending, err error) error {
+// readError describes a read failure; method is the oldest outstanding
+// request's, or "" when none was outstanding.
+func (c *Client) readError(method string, err error) error {
 	if errors.Is(err, errLineTooLong) {
-		m := "(none outstanding)"
-		if head != nil {
-			m = head.Method
+		m := method
+		if m == "" {
+			m = "(none outstanding)"
 		}
 		return newError([]error{ErrProtocol, ErrBroken}, "adapter: %s: protocol violation: response %v", m, err)
 	}
 	desc := c.t.describe("read", err)
-	if head == nil {
+	if method == "" {
 		return newError([]error{ErrBroken}, "adapter: connection lost while idle: %s", desc)
 	}
-	return newError([]error{ErrBroken}, "adapter: %s: no response: %s", head.Method, desc)
+	return newError([]error{ErrBroken}, "adapter: %s: no response: %s", method, desc)
 }
 
 func timeoutError(p *Pending) error {
