@@ -11,6 +11,7 @@ import (
 	"github.com/paycert/paycert/dukpt/pinblock"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
+	"github.com/paycert/paycert/probes/adapter"
 )
 
 var _ = harness.Case(harness.TestCase{
@@ -20,22 +21,7 @@ var _ = harness.Case(harness.TestCase{
 	Requirement:  "Loaded with the published ANSI X9.24-1 test key (initial KSN FFFF9876543210E00000), a TDES DUKPT PIN pad MUST return for the published test PIN and PAN, in ISO 9564-1 format 0, exactly the published KSNs and PIN blocks of its first 21 transactions.",
 	Requirements: []string{reqX924_1, reqPIN1},
 }, func(t *harness.T) {
-	c := pinpadClient(t)
-	s, ok := find(t, c, ics.DUKPTTDES)
-	if !ok {
-		t.NotApplicable("the PIN pad does not declare dukpt-tdes, or the ICS does not list it")
-	}
-	if !c.HasCapability(capLoad) {
-		t.NotApplicable("the known answers need the published test key loaded, and the PIN pad does not declare load-initial-key")
-	}
-	if !c.HasCapability(capISO0) {
-		t.NotApplicable("the published PIN blocks are ISO format 0, which the PIN pad does not declare (pin-iso0)")
-	}
-	v, err := knownAnswers()
-	t.Must(err, "embedded vectors")
-	k, err := testKey(s)
-	t.Must(err, "test key")
-	loadKey(t, c, k)
+	c, v := katSetup(t, ics.DUKPTTDES, capISO0, "ISO format 0")
 	var p problems
 	for i, want := range v.tdes {
 		ksn, block := encryptPIN(t, c, v.tdesPIN, v.tdesPAN, "iso0")
@@ -51,25 +37,10 @@ var _ = harness.Case(harness.TestCase{
 	ID:    "KEY-KAT-002",
 	Suite: "keymgmt", Needs: "pinpad",
 	Title:        "AES-128 DUKPT known answers: the X9.24-3 test key's first 8 transactions, format 4",
-	Requirement:  "Loaded with the published ANSI X9.24-3 AES-128 test key (initial key ID 1234567890123456), an AES DUKPT PIN pad MUST use the published KSNs of its first 8 transactions, and each ISO 9564-1 format 4 PIN block for PIN 1234 and PAN 4111111111111111 MUST decipher under the published PIN key of its transaction.",
+	Requirement:  "Loaded with the published ANSI X9.24-3 AES-128 test key (initial key ID 1234567890123456), an AES DUKPT PIN pad MUST use the published KSNs of its first 8 transactions, and each ISO 9564-1 format 4 PIN block for the published test PIN and PAN MUST decipher under the published PIN key of its transaction.",
 	Requirements: []string{reqX924_3KAT, reqPIN1},
 }, func(t *harness.T) {
-	c := pinpadClient(t)
-	s, ok := find(t, c, ics.DUKPTAES128)
-	if !ok {
-		t.NotApplicable("the PIN pad does not declare dukpt-aes128, or the ICS does not list it")
-	}
-	if !c.HasCapability(capLoad) {
-		t.NotApplicable("the known answers need the published test key loaded, and the PIN pad does not declare load-initial-key")
-	}
-	if !c.HasCapability(capISO4) {
-		t.NotApplicable("AES PIN blocks are ISO format 4, which the PIN pad does not declare (pin-iso4)")
-	}
-	v, err := knownAnswers()
-	t.Must(err, "embedded vectors")
-	k, err := testKey(s)
-	t.Must(err, "test key")
-	loadKey(t, c, k)
+	c, v := katSetup(t, ics.DUKPTAES128, capISO4, "ISO format 4")
 	var p problems
 	for i, want := range v.aes {
 		ksn, block := encryptPIN(t, c, v.aesPIN, v.aesPAN, "iso4")
@@ -89,3 +60,26 @@ var _ = harness.Case(harness.TestCase{
 	t.Note("%d transactions compared with the ANSI X9.24-3:2017 supplement", len(v.aes))
 	Expect(p.n).To(BeZero(), fmt.Sprintf("the PIN pad's answers differ from the published X9.24-3 test data:\n  %s", &p))
 })
+
+// katSetup is the common start of a known-answer test: the scheme and the
+// PIN block format must be declared and the published test key loadable;
+// it loads the key and returns the client and the embedded vectors.
+func katSetup(t *harness.T, scheme ics.DUKPTScheme, formatCap, formatName string) (*adapter.Client, kat) {
+	c := pinpadClient(t)
+	s, ok := find(t, c, scheme)
+	if !ok {
+		t.NotApplicable(fmt.Sprintf("the PIN pad does not declare %s, or the ICS does not list it", scheme))
+	}
+	if !c.HasCapability(capLoad) {
+		t.NotApplicable("the known answers need the published test key loaded, and the PIN pad does not declare load-initial-key")
+	}
+	if !c.HasCapability(formatCap) {
+		t.NotApplicable(fmt.Sprintf("the published PIN blocks are %s, which the PIN pad does not declare (%s)", formatName, formatCap))
+	}
+	v, err := knownAnswers()
+	t.Must(err, "embedded vectors")
+	k, err := testKey(s)
+	t.Must(err, "test key")
+	loadKey(t, c, k)
+	return c, v
+}
