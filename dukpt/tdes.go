@@ -157,28 +157,21 @@ func DeriveTDESIPEK(bdk Key, ksn TDESKSN) (Key, error) {
 // operations FP and IP cancel, so only one IP and two FPs are computed.
 func tdesIPEK(dst *[16]byte, bdk []byte, ksn TDESKSN) {
 	data := binary.BigEndian.Uint64(ksn[:8]) &^ 0x1F
-	var e1, e1m, d2, d2m [16]uint64
-	desKeySchedule(binary.BigEndian.Uint64(bdk[:8]), &e1)
-	desKeySchedule(binary.BigEndian.Uint64(bdk[8:16]), &d2m)
-	for i := range e1 {
-		e1m[i] = e1[i] ^ maskSchedule[i]
-	}
-	for i := range d2 { // reverse for decryption
-		d2[i] = d2m[15-i]
-	}
-	for i := range d2 {
-		d2m[i] = d2[i] ^ maskSchedule[15-i]
+	var e, d, ks desSchedules
+	desKeySchedulePair(binary.BigEndian.Uint64(bdk[:8]), &e)
+	desKeySchedulePair(binary.BigEndian.Uint64(bdk[8:16]), &ks)
+	for i := range d.a { // reversed for decryption
+		d.a[i], d.b[i] = ks.a[15-i], ks.b[15-i]
 	}
 	x := permute64(&ipTab, data)
-	y1, y2 := desEncrypt2Pre(&e1, &e1m, x, x)
-	y1, y2 = desEncrypt2Pre(&d2, &d2m, y1, y2)
-	y1, y2 = desEncrypt2Pre(&e1, &e1m, y1, y2)
+	y1, y2 := desEncryptPair(&e, x, x)
+	y1, y2 = desEncryptPair(&d, y1, y2)
+	y1, y2 = desEncryptPair(&e, y1, y2)
 	binary.BigEndian.PutUint64(dst[:8], permute64(&fpTab, y1))
 	binary.BigEndian.PutUint64(dst[8:], permute64(&fpTab, y2))
-	clear(e1[:])
-	clear(e1m[:])
-	clear(d2[:])
-	clear(d2m[:])
+	e.clear()
+	d.clear()
+	ks.clear()
 }
 
 // tdesDerive walks the set bits of counter from the most significant one,
@@ -199,21 +192,20 @@ func tdesDerive(kl, kr, base uint64, counter uint32) (uint64, uint64) {
 	}
 	ipReg := permute64(&ipTab, base)
 	ipKr := permute64(&ipTab, kr)
-	var sk1, sk2 [16]uint64
+	var sk desSchedules
 	fp := fpTabp
 	for counter != 0 {
 		b := 31 - bits.LeadingZeros32(counter)
 		counter &^= 1 << b
 		ipReg ^= ipOfBit[b]
-		desKeySchedule2(kl, &sk1, &sk2)
+		desKeySchedulePair(kl, &sk)
 		ip := ipReg ^ ipKr
-		yr, yl := desEncrypt2Pre(&sk1, &sk2, ip, ip^ipOfMask)
+		yr, yl := desEncryptPair(&sk, ip, ip^ipOfMask)
 		kl = permute64(fp, yl) ^ kr ^ dukptMask
 		kr ^= permute64(fp, yr)
 		ipKr ^= yr
 	}
-	clear(sk1[:])
-	clear(sk2[:])
+	sk.clear()
 	return kl, kr
 }
 

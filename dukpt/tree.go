@@ -60,16 +60,17 @@ func (w *tdesWalker) walk(kl, kr uint64, c uint32, p, ones int) {
 	if ones == TDESMaxOneBits || p == 0 {
 		return
 	}
-	var sk1, sk2 [16]uint64
-	desKeySchedule(kl, &sk1)
-	nrkgpMasked(&sk1, &sk2)
+	var sk desSchedules
+	desKeySchedulePair(kl, &sk)
 	kr2 := kr ^ dukptMask
 	ipNode := permute64(&ipTab, (w.base|uint64(c))^kr)
+	fp := fpTabp
 	for b := p - 1; b >= 0; b-- {
 		ip := ipNode ^ ipOfBit[b]
-		nr, nl := desEncrypt2IP(&sk1, &sk2, ip, ip^ipOfMask)
-		w.walk(nl^kr2, nr^kr, c|1<<b, b, ones+1)
+		yr, yl := desEncryptPair(&sk, ip, ip^ipOfMask)
+		w.walk(permute64(fp, yl)^kr2, permute64(fp, yr)^kr, c|1<<b, b, ones+1)
 	}
+	sk.clear()
 }
 
 // allTDESKeys derives every transaction key of the initial key (kl, kr)
