@@ -105,15 +105,26 @@ func benchCounters() []uint32 {
 
 // BenchmarkTDESPINKeyDerive is the host-side derivation of one PIN key from
 // the IPEK and a KSN (every 97th valid counter, 8.65 one bits on average,
-// as over the whole counter space), on one goroutine.
+// as over the whole counter space), on one goroutine, with the one-call
+// DeriveTDESWorkingKey.
 func BenchmarkTDESPINKeyDerive(b *testing.B) {
 	ipek := mustKey(b, TDES2, testIPEK)
-	iksn := mustTDESKSN(b, testIKSN)
-	var ksns []TDESKSN
-	for _, c := range benchCounters() {
-		k, _ := iksn.WithCounter(c)
-		ksns = append(ksns, k)
+	ksns := benchKSNs(b)
+	i := 0
+	for b.Loop() {
+		if _, err := DeriveTDESWorkingKey(ipek, ksns[i%len(ksns)], VariantPIN); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
+	reportKeysPerSecond(b, 1)
+}
+
+// BenchmarkTDESPINKeyDeriveTwoStep is BenchmarkTDESPINKeyDerive through
+// DeriveTDESTransactionKey and WorkingKey(VariantPIN).
+func BenchmarkTDESPINKeyDeriveTwoStep(b *testing.B) {
+	ipek := mustKey(b, TDES2, testIPEK)
+	ksns := benchKSNs(b)
 	i := 0
 	for b.Loop() {
 		tk, err := DeriveTDESTransactionKey(ipek, ksns[i%len(ksns)])
@@ -128,15 +139,21 @@ func BenchmarkTDESPINKeyDerive(b *testing.B) {
 	reportKeysPerSecond(b, 1)
 }
 
-// BenchmarkTDESPINKeyDeriveFromBDK adds the IPEK derivation from the BDK.
-func BenchmarkTDESPINKeyDeriveFromBDK(b *testing.B) {
-	bdk := mustKey(b, TDES2, testBDK)
+// benchKSNs is the KSNs of benchCounters under the X9.24-1 test KSN.
+func benchKSNs(b *testing.B) []TDESKSN {
 	iksn := mustTDESKSN(b, testIKSN)
 	var ksns []TDESKSN
 	for _, c := range benchCounters() {
 		k, _ := iksn.WithCounter(c)
 		ksns = append(ksns, k)
 	}
+	return ksns
+}
+
+// BenchmarkTDESPINKeyDeriveFromBDK adds the IPEK derivation from the BDK.
+func BenchmarkTDESPINKeyDeriveFromBDK(b *testing.B) {
+	bdk := mustKey(b, TDES2, testBDK)
+	ksns := benchKSNs(b)
 	i := 0
 	for b.Loop() {
 		tk, err := DeriveTDESTransactionKeyFromBDK(bdk, ksns[i%len(ksns)])

@@ -253,13 +253,44 @@ func DeriveTDESTransactionKeyFromBDK(bdk Key, ksn TDESKSN) (TDESTransactionKey, 
 	return makeTDESTransactionKey(kl, kr, ksn), nil
 }
 
+// DeriveTDESWorkingKey is the host-side derivation of the working key for
+// variant v of the transaction whose KSN is ksn, from the device's IPEK: the
+// same key as DeriveTDESTransactionKey followed by WorkingKey(v), without
+// the intermediate transaction key object. For VariantPIN this is the key
+// that deciphers the device's PIN block.
+func DeriveTDESWorkingKey(ipek Key, ksn TDESKSN, v Variant) (Key, error) {
+	if ipek.Type() != TDES2 {
+		return Key{}, fmt.Errorf("dukpt: derive TDES working key: IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
+	}
+	pos, ok := v.mask()
+	if !ok {
+		return Key{}, fmt.Errorf("dukpt: derive TDES working key: unknown variant %v: %w", v, ErrInvalidKey)
+	}
+	c := ksn.Counter()
+	if !tdesCounterOK(c) {
+		return Key{}, fmt.Errorf("dukpt: derive TDES working key for KSN %v: %w", ksn, ValidTDESCounter(c))
+	}
+	kl := binary.BigEndian.Uint64(ipek.b()[:8])
+	kr := binary.BigEndian.Uint64(ipek.b()[8:])
+	kl, kr = tdesDerive(kl, kr, ksn.right64Base(), c)
+	if v == VariantDataRequest || v == VariantDataResponse {
+		return makeTDESTransactionKey(kl, kr, ksn).WorkingKey(v)
+	}
+	vm := uint64(0xFF) << (8 * (7 - uint(pos)))
+	return makeTDESKey(kl^vm, kr^vm), nil
+}
+
 func makeTDESTransactionKey(kl, kr uint64, ksn TDESKSN) TDESTransactionKey {
+	return TDESTransactionKey{key: makeTDESKey(kl, kr), ksn: ksn}
+}
+
+func makeTDESKey(kl, kr uint64) Key {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], kl)
 	binary.BigEndian.PutUint64(b[8:], kr)
 	k := newKey(TDES2, b[:])
 	clear(b[:])
-	return TDESTransactionKey{key: k, ksn: ksn}
+	return k
 }
 
 // KSN returns the key serial number of the transaction.
