@@ -1,5 +1,7 @@
 package dukpt
 
+import "math/bits"
+
 // The pair primitives of the TDES DUKPT derivations: one non-reversible key
 // generation step needs two DES encryptions under a key and under the key
 // XORed with C0C0C0C000000000, which are independent and run interleaved.
@@ -31,4 +33,30 @@ func desKeySchedulePairGo(k uint64, s *desSchedules) {
 // under s.b and returns their pre-outputs R16||L16 (no final permutation).
 func desEncryptPairGo(s *desSchedules, ip1, ip2 uint64) (y1, y2 uint64) {
 	return desEncrypt2Pre(&s.a, &s.b, ip1, ip2)
+}
+
+// tdesDeriveStepsGo is the loop of tdesDerive: for each set bit of counter
+// from the most significant one, one non-reversible key generation step.
+// ipReg is IP of the KSN register with the counter cleared and ipKr is
+// IP(kr): IP is linear, so the permuted DES input IP(register ^ kr) is kept
+// as IP(register) (one XOR per counter bit) XOR IP(kr), and IP(kr) of the
+// next step is the current one XOR the pre-output of the right-half
+// encryption (IP(FP(y)) = y). Only the two final permutations that give
+// the next key halves remain.
+func tdesDeriveStepsGo(kl, kr, ipReg, ipKr, counter uint64) (uint64, uint64) {
+	var sk desSchedules
+	fp := fpTabp
+	for counter != 0 {
+		b := 63 - bits.LeadingZeros64(counter)
+		counter &^= 1 << b
+		ipReg ^= ipOfBit[b]
+		desKeySchedulePair(kl, &sk)
+		ip := ipReg ^ ipKr
+		yr, yl := desEncryptPair(&sk, ip, ip^ipOfMask)
+		kl = permute64(fp, yl) ^ kr ^ dukptMask
+		kr ^= permute64(fp, yr)
+		ipKr ^= yr
+	}
+	sk.clear()
+	return kl, kr
 }

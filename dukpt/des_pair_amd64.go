@@ -13,3 +13,8 @@ func desKeySchedulePair(k uint64, s *desSchedules)
 //
 //go:noescape
 func desEncryptPair(s *desSchedules, ip1, ip2 uint64) (y1, y2 uint64)
+
+// tdesDeriveSteps is tdesDeriveStepsGo in assembly.
+//
+//go:noescape
+func tdesDeriveSteps(kl, kr, ipReg, ipKr, counter uint64) (rl, rr uint64)

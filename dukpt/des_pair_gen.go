@@ -37,46 +37,24 @@ func main() {
 TEXT ·desKeySchedulePair(SB), NOSPLIT, $0-16
 	MOVQ k+0(FP), AX
 	MOVQ s+8(FP), DI
-	LEAQ ·keySchedTab(SB), R8
-	MOVQ AX, BX
-	SHRQ $57, BX
-	SHLQ $7, BX
-	ADDQ R8, BX
 `)
-	for q := 0; q < 8; q++ {
-		w("\tMOVOU %d(BX), X%d\n", 16*q, q)
-	}
-	for j := 1; j < 8; j++ {
-		w("\tMOVQ AX, BX\n\tSHRQ $%d, BX\n\tANDQ $127, BX\n\tSHLQ $7, BX\n\tADDQ R8, BX\n", 57-8*j)
-		for q := 0; q < 8; q++ {
-			w("\tMOVOU %d(BX), X%d\n\tPXOR X%d, X%d\n", j*16384+16*q, 8+q%4, 8+q%4, q)
-		}
-	}
-	for q := 0; q < 8; q++ {
-		w("\tMOVOU X%d, %d(DI)\n", q, 16*q)
-	}
-	for q := 0; q < 8; q++ {
-		w("\tMOVOU ·maskSchedule+%d(SB), X%d\n\tPXOR X%d, X%d\n\tMOVOU X%d, %d(DI)\n", 16*q, 8+q%4, 8+q%4, q, q, 128+16*q)
-	}
-	w("\tPXOR X0, X0\n")
-	for q := 1; q < 8; q++ {
-		w("\tPXOR X%d, X%d\n", q, q)
-	}
+	keySchedule(w, "AX", "BX", "DI", 0)
+	clearX(w)
 	w(`	RET
 
-// HALF is half of a round for one block: L ^= f(R, round key at K(DX)).
+// HALF is half of a round for one block: L ^= f(R, round key at K(SK)).
 // The round key's high 32 bits go with R rotated right by 3 (S-boxes 1, 3,
 // 5, 7 in bytes 3..0), its low 32 bits with R rotated right by 7 (S-boxes
 // 8, 2, 4, 6). Each S-box/P look-up is one byte of W (spTab8 ignores the two
 // high bits of its index). SI indexes, ACC holds half of the sum.
-#define HALF(R, L, K, W, WL, WH, ACC) \
-	MOVL R, W; RORL $3, W; XORL 4+K(DX), W; \
+#define HALF(R, L, K, SK, W, WL, WH, ACC) \
+	MOVL R, W; RORL $3, W; XORL 4+K(SK), W; \
 	MOVBLZX WL, SI; MOVL 0x1800(R8)(SI*4), ACC; \
 	MOVBLZX WH, SI; XORL 0x1000(R8)(SI*4), ACC; \
 	SHRL $16, W; \
 	MOVBLZX WL, SI; XORL 0x0800(R8)(SI*4), L; \
 	MOVBLZX WH, SI; XORL 0x0000(R8)(SI*4), L; \
-	MOVL R, W; RORL $7, W; XORL K(DX), W; \
+	MOVL R, W; RORL $7, W; XORL K(SK), W; \
 	MOVBLZX WL, SI; XORL 0x1400(R8)(SI*4), ACC; \
 	MOVBLZX WH, SI; XORL 0x0C00(R8)(SI*4), L; \
 	SHRL $16, W; \
@@ -101,15 +79,7 @@ TEXT ·desEncryptPair(SB), NOSPLIT, $0-40
 	SHRQ $32, R11
 	MOVL R12, R12
 `)
-	for i := 0; i < 16; i++ {
-		if i%2 == 0 {
-			w("\tHALF(R10, R9, %d, AX, AL, AH, DI)\n", 8*i)
-			w("\tHALF(R12, R11, %d, CX, CL, CH, BX)\n", 128+8*i)
-		} else {
-			w("\tHALF(R9, R10, %d, AX, AL, AH, DI)\n", 8*i)
-			w("\tHALF(R11, R12, %d, CX, CL, CH, BX)\n", 128+8*i)
-		}
-	}
+	rounds(w, "DX", "BX")
 	w(`	SHLQ $32, R10
 	ORQ R9, R10
 	MOVQ R10, y1+24(FP)
@@ -118,7 +88,139 @@ TEXT ·desEncryptPair(SB), NOSPLIT, $0-40
 	MOVQ R12, y2+32(FP)
 	RET
 `)
+	w(`
+// FPERM sets O to the final permutation of X (fpTab at R8, one table per
+// byte, byte 0 the most significant). Clobbers AX and SI.
+#define FPERM(X, O) \
+	MOVQ X, AX; \
+	MOVBLZX AL, SI; MOVQ 0x3800(R8)(SI*8), O; \
+	MOVBLZX AH, SI; ORQ 0x3000(R8)(SI*8), O; \
+	SHRQ $16, AX; \
+	MOVBLZX AL, SI; ORQ 0x2800(R8)(SI*8), O; \
+	MOVBLZX AH, SI; ORQ 0x2000(R8)(SI*8), O; \
+	SHRQ $16, AX; \
+	MOVBLZX AL, SI; ORQ 0x1800(R8)(SI*8), O; \
+	MOVBLZX AH, SI; ORQ 0x1000(R8)(SI*8), O; \
+	SHRQ $16, AX; \
+	MOVBLZX AL, SI; ORQ 0x0800(R8)(SI*8), O; \
+	MOVBLZX AH, SI; ORQ 0x0000(R8)(SI*8), O
+
+// func tdesDeriveSteps(kl, kr, ipReg, ipKr, counter uint64) (rl, rr uint64)
+//
+// tdesDeriveStepsGo (des_pair.go) in one function: the loop over the set
+// bits of counter, each step a key schedule pair into the frame (schedule
+// of kl at 0(SP), of kl^mask at 128(SP)), the interleaved DES pair and the
+// two final permutations. Registers across the DES pair: kr in DX, IP(kr)
+// in BX; IP(KSN register) at 256(SP), the remaining counter at 264(SP).
+// The frame (round keys) is cleared before returning.
+TEXT ·tdesDeriveSteps(SB), NOSPLIT, $272-56
+	MOVQ kl+0(FP), AX
+	MOVQ kr+8(FP), DX
+	MOVQ ipReg+16(FP), R9
+	MOVQ ipKr+24(FP), BX
+	MOVQ counter+32(FP), R10
+	MOVQ R9, 256(SP)
+	MOVQ R10, 264(SP)
+	TESTQ R10, R10
+	JZ done
+
+step:
+	MOVQ 264(SP), R9
+	BSRQ R9, CX
+	BTRQ CX, R9
+	MOVQ R9, 264(SP)
+	LEAQ ·ipOfBit(SB), R8
+	MOVQ 256(SP), R10
+	XORQ (R8)(CX*8), R10
+	MOVQ R10, 256(SP)
+`)
+	keySchedule(w, "AX", "R11", "SP", 0)
+	w(`	XORQ BX, R10
+	MOVQ ·ipOfMask(SB), R12
+	XORQ R10, R12
+	MOVQ R10, R9
+	SHRQ $32, R9
+	MOVL R10, R10
+	MOVQ R12, R11
+	SHRQ $32, R11
+	MOVL R12, R12
+	LEAQ ·spTab8(SB), R8
+`)
+	rounds(w, "SP", "R13")
+	w(`	SHLQ $32, R10
+	ORQ R9, R10
+	SHLQ $32, R12
+	ORQ R11, R12
+	XORQ R10, BX
+	LEAQ ·fpTab(SB), R8
+	FPERM(R10, R9)
+	FPERM(R12, R11)
+	MOVQ $0xC0C0C0C000000000, AX
+	XORQ DX, AX
+	XORQ R11, AX
+	XORQ R9, DX
+	CMPQ 264(SP), $0
+	JNE step
+
+done:
+	MOVQ AX, rl+40(FP)
+	MOVQ DX, rr+48(FP)
+`)
+	clearX(w)
+	for q := 0; q < 16; q++ {
+		w("\tMOVOU X0, %d(SP)\n", 16*q)
+	}
+	w("\tRET\n")
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// rounds writes the sixteen interleaved rounds of desEncryptPair: block 1
+// (L R9, R R10) under the schedule at 0(sk), block 2 (L R11, R R12) under
+// the one at 128(sk); acc2 is block 2's accumulator.
+func rounds(w func(string, ...any), sk, acc2 string) {
+	for i := 0; i < 16; i++ {
+		r1, l1, r2, l2 := "R10", "R9", "R12", "R11"
+		if i%2 == 1 {
+			r1, l1, r2, l2 = l1, r1, l2, r2
+		}
+		w("\tHALF(%s, %s, %d, %s, AX, AL, AH, DI)\n", r1, l1, 8*i, sk)
+		w("\tHALF(%s, %s, %d, %s, CX, CL, CH, %s)\n", r2, l2, 128+8*i, sk, acc2)
+	}
+}
+
+// keySchedule writes the SSE2 key schedule pair of the key in register k
+// into off(dst) (schedule of k) and off+128(dst) (of k^mask), with tmp as
+// a scratch register and R8 pointing at keySchedTab afterwards. It leaves
+// X0-X11 holding key material; callers clear them or the frame.
+func keySchedule(w func(string, ...any), k, tmp, dst string, off int) {
+	w("\tLEAQ ·keySchedTab(SB), R8\n")
+	for j := 0; j < 8; j++ {
+		w("\tMOVQ %s, %s\n\tSHRQ $%d, %s\n", k, tmp, 57-8*j, tmp)
+		if j > 0 {
+			w("\tANDQ $127, %s\n", tmp)
+		}
+		w("\tSHLQ $7, %s\n", tmp)
+		for q := 0; q < 8; q++ {
+			if j == 0 {
+				w("\tMOVOU %d(R8)(%s*1), X%d\n", 16*q, tmp, q)
+			} else {
+				w("\tMOVOU %d(R8)(%s*1), X%d\n\tPXOR X%d, X%d\n", j*16384+16*q, tmp, 8+q%4, 8+q%4, q)
+			}
+		}
+	}
+	for q := 0; q < 8; q++ {
+		w("\tMOVOU X%d, %d(%s)\n", q, off+16*q, dst)
+	}
+	for q := 0; q < 8; q++ {
+		w("\tMOVOU ·maskSchedule+%d(SB), X%d\n\tPXOR X%d, X%d\n\tMOVOU X%d, %d(%s)\n", 16*q, 8+q%4, 8+q%4, q, q, off+128+16*q, dst)
+	}
+}
+
+// clearX zeroes X0-X11, which held key schedule words.
+func clearX(w func(string, ...any)) {
+	for q := 0; q < 12; q++ {
+		w("\tPXOR X%d, X%d\n", q, q)
 	}
 }

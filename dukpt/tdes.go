@@ -175,38 +175,15 @@ func tdesIPEK(dst *[16]byte, bdk []byte, ksn TDESKSN) {
 }
 
 // tdesDerive walks the set bits of counter from the most significant one,
-// applying the non-reversible key generation process once per bit.
-//
-// It is nrkgp unrolled over the steps with the permutations moved out of
-// the loop: IP is linear, so the permuted DES input IP(reg ^ kr) is kept as
-// IP(reg) (updated with one XOR per counter bit) XOR IP(kr), and IP(kr) of
-// the next step is the current IP(kr) XOR the pre-output of the right-half
-// encryption (IP(FP(y)) = y). Only the two final permutations that give the
-// next key halves remain, and the key schedule is eight table rows.
-// Nothing escapes to the heap; the round keys on the stack are cleared at
-// the end.
+// applying the non-reversible key generation process once per bit
+// (tdesDeriveSteps; see tdesDeriveStepsGo for how). Nothing escapes to the
+// heap; the round keys on the stack are cleared at the end.
 func tdesDerive(kl, kr, base uint64, counter uint32) (uint64, uint64) {
 	counter &= TDESCounterMask
 	if counter == 0 {
 		return kl, kr
 	}
-	ipReg := permute64(&ipTab, base)
-	ipKr := permute64(&ipTab, kr)
-	var sk desSchedules
-	fp := fpTabp
-	for counter != 0 {
-		b := 31 - bits.LeadingZeros32(counter)
-		counter &^= 1 << b
-		ipReg ^= ipOfBit[b]
-		desKeySchedulePair(kl, &sk)
-		ip := ipReg ^ ipKr
-		yr, yl := desEncryptPair(&sk, ip, ip^ipOfMask)
-		kl = permute64(fp, yl) ^ kr ^ dukptMask
-		kr ^= permute64(fp, yr)
-		ipKr ^= yr
-	}
-	sk.clear()
-	return kl, kr
+	return tdesDeriveSteps(kl, kr, permute64(&ipTab, base), permute64(&ipTab, kr), uint64(counter))
 }
 
 // TDESTransactionKey is the DUKPT key (X9.24-1 "future key") of one
