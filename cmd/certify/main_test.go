@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"testing"
 
@@ -15,7 +17,37 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the CLI end to end from testdata/script/*.txtar.
+// TestScripts runs the CLI end to end from testdata/script/*.txtar. Each
+// script gets two free loopback TCP ports in $PORT and $PORT2 for the
+// servers it starts, so that scripts running in parallel, or other programs
+// on the machine, do not collide on fixed ports.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			ports, err := freePorts(2)
+			if err != nil {
+				return err
+			}
+			env.Setenv("PORT", ports[0])
+			env.Setenv("PORT2", ports[1])
+			return nil
+		},
+	})
+}
+
+// freePorts returns n distinct loopback TCP ports that were free a moment
+// ago: all n listeners are open at once, then closed.
+func freePorts(n int) ([]string, error) {
+	var ports []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer l.Close()
+		_, p, _ := net.SplitHostPort(l.Addr().String())
+		ports = append(ports, p)
+	}
+	return ports, nil
 }
