@@ -194,7 +194,9 @@ func desKeySchedule(k uint64, sk *[16]uint64) {
 }
 
 // desKeySchedule2 computes the schedules of k (into sk) and of
-// k^C0C0C0C000000000 (into skm) together; see nrkgpMasked.
+// k^C0C0C0C000000000 (into skm) together: the schedule is linear over
+// GF(2) (PC-1, the rotations and PC-2 only select bits), so the second is
+// the first XOR the schedule of the mask.
 func desKeySchedule2(k uint64, sk, skm *[16]uint64) {
 	t := keySchedTabp
 	r0, r1 := &t[0][k>>57], &t[1][k>>49&127]
@@ -235,59 +237,19 @@ const dukptMask = 0xC0C0C0C000000000
 // of the result is E(kl, data^kr)^kr, the left half the same under the key
 // XORed with C0C0C0C000000000 in each half.
 func nrkgp(kl, kr, data uint64) (nl, nr uint64) {
-	var sk1, sk2 [16]uint64
-	desKeySchedule(kl, &sk1)
-	nrkgpMasked(&sk1, &sk2)
+	var sk desSchedules
+	desKeySchedulePair(kl, &sk)
 	ip := permute64(&ipTab, data^kr)
-	nr, nl = desEncrypt2IP(&sk1, &sk2, ip, ip^ipOfMask)
-	return nl ^ kr ^ dukptMask, nr ^ kr
+	yr, yl := desEncryptPair(&sk, ip, ip^ipOfMask)
+	sk.clear()
+	return permute64(fpTabp, yl) ^ kr ^ dukptMask, permute64(fpTabp, yr) ^ kr
 }
 
-// nrkgpMasked sets sk2 to the key schedule of the masked left key half. The
-// key schedule is linear over GF(2) (PC-1, rotations and PC-2 only select
-// bits), so schedule(kl^mask) = schedule(kl)^schedule(mask).
-func nrkgpMasked(sk1, sk2 *[16]uint64) {
-	for i := range sk1 {
-		sk2[i] = sk1[i] ^ maskSchedule[i]
-	}
-}
-
-// desEncrypt2IP encrypts two blocks under two key schedules with the
-// rounds interleaved: two independent dependency chains keep more of the
-// CPU's execution units busy. The inputs are already passed through the
-// initial permutation; the outputs are complete ciphertexts (final
-// permutation applied). The round function is written out by hand because
-// the compiler does not inline it.
-func desEncrypt2IP(sk1, sk2 *[16]uint64, ip1, ip2 uint64) (uint64, uint64) {
-	l1, r1 := uint32(ip1>>32), uint32(ip1)
-	l2, r2 := uint32(ip2>>32), uint32(ip2)
-	sp := &spTab
-	for i := 0; i < 16; i += 2 {
-		k1, k2 := sk1[i], sk2[i]
-		w1 := bits.RotateLeft32(r1, -3) ^ uint32(k1>>32)
-		w2 := bits.RotateLeft32(r2, -3) ^ uint32(k2>>32)
-		f1 := sp[0][w1>>24&63] ^ sp[2][w1>>16&63] ^ sp[4][w1>>8&63] ^ sp[6][w1&63]
-		f2 := sp[0][w2>>24&63] ^ sp[2][w2>>16&63] ^ sp[4][w2>>8&63] ^ sp[6][w2&63]
-		w1 = bits.RotateLeft32(r1, -7) ^ uint32(k1)
-		w2 = bits.RotateLeft32(r2, -7) ^ uint32(k2)
-		l1 ^= f1 ^ sp[7][w1>>24&63] ^ sp[1][w1>>16&63] ^ sp[3][w1>>8&63] ^ sp[5][w1&63]
-		l2 ^= f2 ^ sp[7][w2>>24&63] ^ sp[1][w2>>16&63] ^ sp[3][w2>>8&63] ^ sp[5][w2&63]
-
-		k1, k2 = sk1[i+1], sk2[i+1]
-		w1 = bits.RotateLeft32(l1, -3) ^ uint32(k1>>32)
-		w2 = bits.RotateLeft32(l2, -3) ^ uint32(k2>>32)
-		f1 = sp[0][w1>>24&63] ^ sp[2][w1>>16&63] ^ sp[4][w1>>8&63] ^ sp[6][w1&63]
-		f2 = sp[0][w2>>24&63] ^ sp[2][w2>>16&63] ^ sp[4][w2>>8&63] ^ sp[6][w2&63]
-		w1 = bits.RotateLeft32(l1, -7) ^ uint32(k1)
-		w2 = bits.RotateLeft32(l2, -7) ^ uint32(k2)
-		r1 ^= f1 ^ sp[7][w1>>24&63] ^ sp[1][w1>>16&63] ^ sp[3][w1>>8&63] ^ sp[5][w1&63]
-		r2 ^= f2 ^ sp[7][w2>>24&63] ^ sp[1][w2>>16&63] ^ sp[3][w2>>8&63] ^ sp[5][w2&63]
-	}
-	return permute64(&fpTab, uint64(r1)<<32|uint64(l1)), permute64(&fpTab, uint64(r2)<<32|uint64(l2))
-}
-
-// desEncrypt2Pre is desEncrypt2IP without the final permutation: it returns
-// the pre-outputs R16||L16. IP(FP(y)) = y, so a pre-output is directly the
+// desEncrypt2Pre encrypts two blocks under two key schedules with the
+// rounds interleaved (two independent dependency chains keep more of the
+// CPU's execution units busy). The inputs are already passed through the
+// initial permutation, and it returns the pre-outputs R16||L16, without the
+// final permutation. IP(FP(y)) = y, so a pre-output is directly the
 // permuted input of a following DES operation, and FP is linear, so callers
 // may XOR pre-outputs before applying it. Both schedules are full 16-round
 // schedules; decryption is encryption with the schedule reversed.
