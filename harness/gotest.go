@@ -45,6 +45,7 @@ func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session))
 	for role, c := range set.Hosts {
 		s.Targets[role] = c
 	}
+	s.Refresh = RefreshFrom(s, set)
 	if setup != nil {
 		setup(t, s)
 	}
@@ -64,4 +65,19 @@ func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session))
 	}
 	t.Logf("seed %d: %d passed, %d failed, %d errors, %d not applicable; reports in %s",
 		seed, rep.Summary.Pass, rep.Summary.Fail, rep.Summary.Error, rep.Summary.NotApplicable, dir)
+}
+
+// RefreshFrom returns a Refresh for session s that reconnects the set's
+// broken host IUT connections (target.Set.Reconnect) and updates s.Targets.
+func RefreshFrom(s *Session, set *target.Set) func(ctx context.Context, kind string) []string {
+	return func(ctx context.Context, kind string) []string {
+		if kind == "card" {
+			return nil
+		}
+		notes := set.Reconnect(ctx, kind)
+		for role, c := range set.Hosts {
+			s.Targets[role] = c
+		}
+		return notes
+	}
 }

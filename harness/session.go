@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"math/rand/v2"
 	"sync"
 
@@ -30,6 +31,11 @@ type Session struct {
 	Seed int64
 	// IUT is the identity the run reports.
 	IUT reports.IUT
+	// Refresh, when set, runs before each test case with the case's
+	// context and the kind of IUT it needs. It may replace Targets entries
+	// (the run reconnects an adapter whose connection an earlier test case
+	// broke) and returns lines recorded as notes of the test case.
+	Refresh func(ctx context.Context, kind string) []string
 
 	probe string
 	mu    sync.Mutex

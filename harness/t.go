@@ -62,6 +62,11 @@ func runCase(ctx context.Context, tc TestCase, body func(t *T)) {
 	records[tc.ID] = rec
 	recMu.Unlock()
 	t := &T{ctx: ctx, tc: tc, sess: s, rec: rec, Values: map[string]any{}}
+	if s.Refresh != nil {
+		for _, n := range s.Refresh(ctx, tc.Needs) {
+			t.Note("%s", n)
+		}
+	}
 	if !s.has(tc.Needs) {
 		t.NotApplicable(fmt.Sprintf("the probe %s offers no %s IUT", s.ProbeURI(), tc.Needs))
 	}

@@ -134,6 +134,7 @@ func doRun(c *cobra.Command, f runFlags) error {
 		s.IUT.ATR = fmt.Sprintf("%X", atr)
 		fmt.Fprintf(out, "paycert %s: testing card %s (ATR %X)\n", version(), set.Card.URI(), atr)
 	}
+	s.Refresh = harness.RefreshFrom(s, set)
 	for role, cl := range set.Hosts {
 		s.Targets[role] = cl
 		im := cl.Hello().Implementation

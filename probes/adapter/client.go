@@ -108,8 +108,9 @@ func buildVersion() string {
 // A call that ends without its response (timeout, cancellation, adapter
 // failure or protocol framing violation) breaks the connection: responses
 // are matched by order, so it cannot be resynchronised. Every later call
-// fails fast with an error wrapping ErrBroken and the original cause; the
-// client does not reconnect. Close it and Dial again.
+// fails fast with an error wrapping ErrBroken and the original cause (Err
+// reports it); the client does not reconnect. Close it and Dial again
+// (package probes/target does so between test cases).
 type Client struct {
 	t     transport
 	o     *options
@@ -211,6 +212,14 @@ func (c *Client) HasRole(role string) bool { return c.hello.HasRole(role) }
 
 // HasCapability reports whether the adapter declared capability in hello.
 func (c *Client) HasCapability(capability string) bool { return c.hello.HasCapability(capability) }
+
+// Err returns the error that made the connection unusable (the first cause,
+// wrapping ErrBroken, or ErrClosed after Close), or nil while it is usable.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
 
 // Stderr returns the last StderrTailSize bytes an adapter-exec program wrote
 // to its standard error (nil for other transports).

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,12 +50,29 @@ func refIUTs() []RefIUT {
 	return append([]RefIUT(nil), refs...)
 }
 
+// MaxReconnects is how many times Reconnect dials a host IUT again in one
+// run before it leaves the connection broken.
+const MaxReconnects = 3
+
 // Set is the opened IUTs of a run.
 type Set struct {
 	Card  probes.Card                // nil when no probe names a card
 	Hosts map[string]*adapter.Client // by role
 	URIs  []string
 	close []func() error
+	hosts []*host
+	// life bounds the in-process reference servers: until Close.
+	life context.Context
+	stop context.CancelFunc
+}
+
+// host is one adapter connection, serving one or more roles.
+type host struct {
+	uri        string
+	roles      []string
+	c          *adapter.Client
+	redial     func(ctx context.Context) (*adapter.Client, error)
+	reconnects int
 }
 
 // Close releases every IUT.
@@ -63,7 +81,64 @@ func (s *Set) Close() error {
 	for i := len(s.close) - 1; i >= 0; i-- {
 		errs = append(errs, s.close[i]())
 	}
+	if s.stop != nil {
+		s.stop()
+	}
 	return errors.Join(errs...)
+}
+
+// Reconnect gives the host IUT serving role a new connection if an earlier
+// call broke the one it had (adapter.Client.Err): a protocol violation, a
+// lost connection or an adapter process that exited. The responses of the
+// adapter protocol are matched by order, so a broken connection cannot be
+// resumed, but the next test case need not inherit the breakage. It dials
+// the same URI again (adapter://, adapter-exec: starts the program again;
+// a reference IUT gets a new in-process connection to the same server, so
+// its state is kept), at most MaxReconnects times per host and run. A
+// connection that broke by a timeout is not replaced: an adapter that
+// stalled would most likely stall again and cost every later test case its
+// full deadline. It returns one line per attempt, for the test record.
+func (s *Set) Reconnect(ctx context.Context, role string) []string {
+	var notes []string
+	for _, h := range s.hosts {
+		if !slices.Contains(h.roles, role) {
+			continue
+		}
+		cause := h.c.Err()
+		if cause == nil || errors.Is(cause, adapter.ErrClosed) ||
+			errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled) ||
+			h.reconnects >= MaxReconnects {
+			continue
+		}
+		h.reconnects++
+		what := fmt.Sprintf("%s adapter %s", strings.Join(h.roles, ","), h.uri)
+		dctx, cancel := context.WithTimeout(ctx, adapter.DefaultCallTimeout)
+		c, err := h.redial(dctx)
+		cancel()
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: reconnecting (%d of %d) after the connection broke (%v) failed: %v", what, h.reconnects, MaxReconnects, cause, err))
+			continue
+		}
+		if got := c.Hello().Roles; !sameRoles(got, h.roles) {
+			c.Close()
+			notes = append(notes, fmt.Sprintf("%s: reconnected (%d of %d) but hello now declares roles %v, not %v; connection not used", what, h.reconnects, MaxReconnects, got, h.roles))
+			continue
+		}
+		h.c.Close()
+		h.c = c
+		for _, r := range h.roles {
+			s.Hosts[r] = c
+		}
+		notes = append(notes, fmt.Sprintf("%s: reconnected (%d of %d) after an earlier test case broke the connection: %v", what, h.reconnects, MaxReconnects, cause))
+	}
+	return notes
+}
+
+func sameRoles(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // Kinds lists what the set offers: "card" and the host roles.
@@ -86,6 +161,9 @@ func Open(ctx context.Context, uris []string, opts ...adapter.Option) (*Set, err
 		uris = []string{"ref:"}
 	}
 	s := &Set{Hosts: map[string]*adapter.Client{}, URIs: uris}
+	// The reference servers live as long as the set, not as long as the
+	// (opening) context.
+	s.life, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	for _, uri := range uris {
 		if err := s.open(ctx, uri, opts); err != nil {
 			s.Close()
@@ -105,20 +183,22 @@ func (s *Set) setCard(c probes.Card) error {
 	return nil
 }
 
-func (s *Set) addHost(c *adapter.Client, uri string) error {
-	h := c.Hello()
-	if len(h.Roles) == 0 {
+func (s *Set) addHost(c *adapter.Client, uri string, redial func(context.Context) (*adapter.Client, error)) error {
+	hello := c.Hello()
+	if len(hello.Roles) == 0 {
 		c.Close()
 		return fmt.Errorf("%w: adapter %s declares no roles in hello", probes.ErrTransport, uri)
 	}
-	for _, r := range h.Roles {
+	for _, r := range hello.Roles {
 		if _, dup := s.Hosts[r]; dup {
 			c.Close()
 			return fmt.Errorf("%w: two probes offer the %s role", probes.ErrUsage, r)
 		}
 		s.Hosts[r] = c
 	}
-	s.close = append(s.close, c.Close)
+	h := &host{uri: uri, roles: slices.Clone(hello.Roles), c: c, redial: redial}
+	s.hosts = append(s.hosts, h)
+	s.close = append(s.close, func() error { return h.c.Close() })
 	return nil
 }
 
@@ -130,7 +210,9 @@ func (s *Set) open(ctx context.Context, uri string, opts []adapter.Option) error
 		if err != nil {
 			return fmt.Errorf("%w: %w", probes.ErrTransport, err)
 		}
-		return s.addHost(c, uri)
+		return s.addHost(c, uri, func(ctx context.Context) (*adapter.Client, error) {
+			return adapter.Dial(ctx, uri, opts...)
+		})
 	case "ref":
 		return s.openRef(ctx, uri, opts)
 	}
@@ -183,11 +265,12 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 		if err != nil {
 			return fmt.Errorf("%w: reference %s: %w", probes.ErrUsage, r.Role, err)
 		}
-		cl, err := adapter.Pipe(ctx, srv, opts...)
+		cl, err := adapter.Pipe(s.life, srv, opts...)
 		if err != nil {
 			return fmt.Errorf("%w: reference %s: %w", probes.ErrTransport, r.Role, err)
 		}
-		if err := s.addHost(cl, "ref:"); err != nil {
+		redial := func(context.Context) (*adapter.Client, error) { return adapter.Pipe(s.life, srv, opts...) }
+		if err := s.addHost(cl, "ref:", redial); err != nil {
 			return err
 		}
 	}
