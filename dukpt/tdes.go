@@ -236,25 +236,35 @@ func DeriveTDESTransactionKeyFromBDK(bdk Key, ksn TDESKSN) (TDESTransactionKey, 
 // the intermediate transaction key object. For VariantPIN this is the key
 // that deciphers the device's PIN block.
 func DeriveTDESWorkingKey(ipek Key, ksn TDESKSN, v Variant) (Key, error) {
-	if ipek.Type() != TDES2 {
-		return Key{}, fmt.Errorf("dukpt: derive TDES working key: IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
-	}
-	pos, ok := v.mask()
-	if !ok {
-		return Key{}, fmt.Errorf("dukpt: derive TDES working key: unknown variant %v: %w", v, ErrInvalidKey)
+	kl, kr, vm, err := tdesWorkingKeyArgs(ipek, v)
+	if err != nil {
+		return Key{}, fmt.Errorf("dukpt: derive TDES working key: %w", err)
 	}
 	c := ksn.Counter()
 	if !tdesCounterOK(c) {
 		return Key{}, fmt.Errorf("dukpt: derive TDES working key for KSN %v: %w", ksn, ValidTDESCounter(c))
 	}
-	kl := binary.BigEndian.Uint64(ipek.b()[:8])
-	kr := binary.BigEndian.Uint64(ipek.b()[8:])
 	kl, kr = tdesDerive(kl, kr, ksn.right64Base(), c)
-	if v == VariantDataRequest || v == VariantDataResponse {
+	if v.oneWay() {
 		return makeTDESTransactionKey(kl, kr, ksn).WorkingKey(v)
 	}
-	vm := uint64(0xFF) << (8 * (7 - uint(pos)))
 	return makeTDESKey(kl^vm, kr^vm), nil
+}
+
+// tdesWorkingKeyArgs checks the IPEK and the variant of a host-side working
+// key derivation and returns the IPEK's halves and the variant constant of
+// one half (X9.24-1:2009 table A-1).
+func tdesWorkingKeyArgs(ipek Key, v Variant) (kl, kr, vm uint64, err error) {
+	if ipek.Type() != TDES2 {
+		return 0, 0, 0, fmt.Errorf("IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
+	}
+	pos, ok := v.mask()
+	if !ok {
+		return 0, 0, 0, fmt.Errorf("unknown variant %v: %w", v, ErrInvalidKey)
+	}
+	kl = binary.BigEndian.Uint64(ipek.b()[:8])
+	kr = binary.BigEndian.Uint64(ipek.b()[8:])
+	return kl, kr, uint64(0xFF) << (8 * (7 - uint(pos))), nil
 }
 
 func makeTDESTransactionKey(kl, kr uint64, ksn TDESKSN) TDESTransactionKey {
@@ -315,6 +325,10 @@ func (v Variant) String() string {
 	return fmt.Sprintf("Variant(%d)", int(v))
 }
 
+// oneWay reports whether the working key of v is the variant key passed
+// through the one-way function (the data encryption variants).
+func (v Variant) oneWay() bool { return v == VariantDataRequest || v == VariantDataResponse }
+
 // mask returns the index, within each 8-byte half, of the byte that the
 // X9.24-1:2009 table A-1 variant constant sets to FF.
 func (v Variant) mask() (pos int, ok bool) {
@@ -362,7 +376,7 @@ func (t TDESTransactionKey) WorkingKey(v Variant) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	if v != VariantDataRequest && v != VariantDataResponse {
+	if !v.oneWay() {
 		return vk, nil
 	}
 	c, err := vk.Cipher()

@@ -16,25 +16,20 @@ import (
 // and need not share an initial KSN. If any counter is invalid, no keys are
 // returned and the error names the first such KSN and its index.
 func DeriveTDESWorkingKeys(ipek Key, ksns []TDESKSN, v Variant) ([]Key, error) {
-	if ipek.Type() != TDES2 {
-		return nil, fmt.Errorf("dukpt: derive TDES working keys: IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
-	}
-	pos, ok := v.mask()
-	if !ok {
-		return nil, fmt.Errorf("dukpt: derive TDES working keys: unknown variant %v: %w", v, ErrInvalidKey)
+	kl, kr, vm, err := tdesWorkingKeyArgs(ipek, v)
+	if err != nil {
+		return nil, fmt.Errorf("dukpt: derive TDES working keys: %w", err)
 	}
 	for i, ksn := range ksns {
 		if c := ksn.Counter(); !tdesCounterOK(c) {
 			return nil, fmt.Errorf("dukpt: derive TDES working keys: KSN %d (%v): %w", i, ksn, ValidTDESCounter(c))
 		}
 	}
-	kl := binary.BigEndian.Uint64(ipek.b()[:8])
-	kr := binary.BigEndian.Uint64(ipek.b()[8:])
 	out := make([]key128, len(ksns))
 	tdesDeriveBatch(out, kl, kr, ksns)
 	defer clear(out)
 	keys := make([]Key, len(ksns))
-	if v == VariantDataRequest || v == VariantDataResponse {
+	if v.oneWay() {
 		for i, k := range out {
 			wk, err := makeTDESTransactionKey(k.hi, k.lo, ksns[i]).WorkingKey(v)
 			if err != nil {
@@ -47,7 +42,6 @@ func DeriveTDESWorkingKeys(ipek Key, ksns []TDESKSN, v Variant) ([]Key, error) {
 	// One allocation for all the key material, one per Key for its
 	// accessor.
 	mats := make([]keyMaterial, len(ksns))
-	vm := uint64(0xFF) << (8 * (7 - uint(pos)))
 	for i, k := range out {
 		km := &mats[i]
 		km.t, km.n = TDES2, 16
