@@ -1,14 +1,12 @@
 package dukpt
 
 import (
-	"bytes"
 	"crypto/des"
 	"encoding/binary"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/paycert/paycert/dukpt/internal/gentest"
 )
 
 // TestDESPairMatchesGo checks desKeySchedulePair and desEncryptPair (in
@@ -58,7 +56,7 @@ func TestDESPairGenerated(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go run")
 	}
-	testGeneratedFile(t, "des_pair_gen.go", "des_pair_amd64.s")
+	gentest.Check(t, "des_pair_gen.go", "des_pair_amd64.s")
 }
 
 func BenchmarkDESPair(b *testing.B) {
@@ -86,33 +84,6 @@ func BenchmarkDESPair(b *testing.B) {
 			y1, y2 = desEncryptPairGo(&s, y1, y2)
 		}
 	})
-}
-
-// testGeneratedFile runs the generator gen (a go:build ignore program in
-// this directory taking -out) and compares its output with the committed
-// file.
-func testGeneratedFile(t *testing.T, gen, committed string) {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	out := filepath.Join(t.TempDir(), committed)
-	cmd := exec.Command(goBin, "run", gen, "-out", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go run %s: %v\n%s", gen, err, b)
-	}
-	want, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	have, err := os.ReadFile(committed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(have, want) {
-		t.Fatalf("%s is not what %s generates: run go generate ./dukpt", committed, gen)
-	}
 }
 
 // TestTDESDeriveStepsMatchesGo checks tdesDeriveSteps (in assembly on
