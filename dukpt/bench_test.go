@@ -109,29 +109,41 @@ func benchCounters() []uint32 {
 // DeriveTDESWorkingKey.
 func BenchmarkTDESPINKeyDerive(b *testing.B) {
 	ipek := mustKey(b, TDES2, testIPEK)
-	ksns := benchKSNs(b)
-	i := 0
-	for b.Loop() {
-		if _, err := DeriveTDESWorkingKey(ipek, ksns[i%len(ksns)], VariantPIN); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	reportKeysPerSecond(b, 1)
+	benchPINKeys(b, func(ksn TDESKSN) (Key, error) { return DeriveTDESWorkingKey(ipek, ksn, VariantPIN) })
 }
 
 // BenchmarkTDESPINKeyDeriveTwoStep is BenchmarkTDESPINKeyDerive through
 // DeriveTDESTransactionKey and WorkingKey(VariantPIN).
 func BenchmarkTDESPINKeyDeriveTwoStep(b *testing.B) {
 	ipek := mustKey(b, TDES2, testIPEK)
+	benchPINKeys(b, func(ksn TDESKSN) (Key, error) {
+		tk, err := DeriveTDESTransactionKey(ipek, ksn)
+		if err != nil {
+			return Key{}, err
+		}
+		return tk.WorkingKey(VariantPIN)
+	})
+}
+
+// BenchmarkTDESPINKeyDeriveFromBDK adds the IPEK derivation from the BDK.
+func BenchmarkTDESPINKeyDeriveFromBDK(b *testing.B) {
+	bdk := mustKey(b, TDES2, testBDK)
+	benchPINKeys(b, func(ksn TDESKSN) (Key, error) {
+		tk, err := DeriveTDESTransactionKeyFromBDK(bdk, ksn)
+		if err != nil {
+			return Key{}, err
+		}
+		return tk.WorkingKey(VariantPIN)
+	})
+}
+
+// benchPINKeys times derive over the KSNs of benchKSNs, one per iteration,
+// and reports keys per second.
+func benchPINKeys(b *testing.B, derive func(TDESKSN) (Key, error)) {
 	ksns := benchKSNs(b)
 	i := 0
 	for b.Loop() {
-		tk, err := DeriveTDESTransactionKey(ipek, ksns[i%len(ksns)])
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := tk.WorkingKey(VariantPIN); err != nil {
+		if _, err := derive(ksns[i%len(ksns)]); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -148,24 +160,6 @@ func benchKSNs(b *testing.B) []TDESKSN {
 		ksns = append(ksns, k)
 	}
 	return ksns
-}
-
-// BenchmarkTDESPINKeyDeriveFromBDK adds the IPEK derivation from the BDK.
-func BenchmarkTDESPINKeyDeriveFromBDK(b *testing.B) {
-	bdk := mustKey(b, TDES2, testBDK)
-	ksns := benchKSNs(b)
-	i := 0
-	for b.Loop() {
-		tk, err := DeriveTDESTransactionKeyFromBDK(bdk, ksns[i%len(ksns)])
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := tk.WorkingKey(VariantPIN); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	reportKeysPerSecond(b, 1)
 }
 
 // BenchmarkAESDerive is the host-side derivation of an AES-128 PIN key from
