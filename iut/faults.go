@@ -1,60 +1,71 @@
-// Package iut gathers paycert's reference implementations under test and
-// their named faults.
+// Package iut holds what paycert's reference implementations under test
+// (iut/card, iut/tsp, iut/pinpad) share: the shape of a named fault.
+//
+// A reference fault is a deliberate defect that breaks one requirement.
+// Each fault names the test cases it must make fail; under the fault every
+// other test case must get the verdict it gets on the clean reference. The
+// fault matrix (cmd/certify) runs every fault and holds it to that, so that
+// every conformance check is proven able to fail. The catalogue of all
+// faults is assembled where the reference IUTs are wired into the probes
+// (probes/target.Faults).
 package iut
 
 import (
-	"sort"
-	"sync"
+	"fmt"
+	"slices"
+	"strings"
+)
 
-	"github.com/paycert/paycert/iut/card"
+// The kinds of IUT, as test cases name them in their needs.
+const (
+	Card   = "card"
+	TSP    = "tsp"
+	PINPad = "pinpad"
 )
 
 // Fault is a named defect of a reference IUT and the test cases it must
-// make fail; every other test case must still pass.
+// make fail.
 type Fault struct {
-	IUT      string   `json:"iut"`   // card, tsp, pinpad
-	Name     string   `json:"name"`  // as in ?fault=NAME or --fault NAME
-	Probe    string   `json:"probe"` // the probe URI that selects it
-	Breaks   string   `json:"breaks"`
+	// Name is the fault as ref:?fault=NAME and `certify serve --fault`
+	// take it; names are unique across every reference IUT.
+	Name string `json:"name"`
+	// IUT is the kind of reference IUT the fault belongs to.
+	IUT string `json:"iut"`
+	// Breaks states in one line what the faulted IUT does wrong.
+	Breaks string `json:"breaks"`
+	// MustFail lists the test-case IDs that must fail under the fault.
 	MustFail []string `json:"mustFail"`
-	// LabelFilter, if set, is the label filter the fault matrix applies
-	// when it runs this fault (e.g. "!exhaustive" to keep a run short);
-	// MustFail is judged within it.
+	// Suites limits the fault matrix's run of the fault to these suites.
+	Suites []string `json:"suites"`
+	// LabelFilter, if set, is an extra label filter for the fault matrix's
+	// run (e.g. "!exhaustive" to keep it short); MustFail is judged within
+	// it.
 	LabelFilter string `json:"labelFilter,omitempty"`
-	// Suites, if set, limits the fault matrix run to these suites.
-	Suites []string `json:"suites,omitempty"`
 }
 
-var (
-	mu      sync.Mutex
-	faults  []Fault
-	started bool
-)
+// Probe is the probe URI that selects the fault.
+func (f Fault) Probe() string { return "ref:?fault=" + f.Name }
 
-// RegisterFaults adds a reference IUT's faults to the catalogue. Reference
-// IUT packages call it from init.
-func RegisterFaults(fs ...Fault) {
-	mu.Lock()
-	defer mu.Unlock()
-	faults = append(faults, fs...)
+// Names lists the faults' names in order.
+func Names(fs []Fault) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	slices.Sort(out)
+	return out
 }
 
-// Faults lists every registered reference fault, by IUT and name.
-func Faults() []Fault {
-	mu.Lock()
-	defer mu.Unlock()
-	if !started {
-		started = true
-		for _, f := range card.Faults {
-			faults = append(faults, Fault{IUT: "card", Name: string(f.Name), Probe: "ref:?fault=" + string(f.Name), Breaks: f.Breaks, MustFail: f.MustFail, Suites: []string{"emv"}})
+// Lookup returns the fault of fs named name; "" is no fault (the zero
+// Fault). owner names the IUT in the error for an unknown name.
+func Lookup(fs []Fault, owner, name string) (Fault, error) {
+	if name == "" {
+		return Fault{}, nil
+	}
+	for _, f := range fs {
+		if f.Name == name {
+			return f, nil
 		}
 	}
-	out := append([]Fault(nil), faults...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].IUT != out[j].IUT {
-			return out[i].IUT < out[j].IUT
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
+	return Fault{}, fmt.Errorf("%s: unknown fault %q (known: %s)", owner, name, strings.Join(Names(fs), ", "))
 }

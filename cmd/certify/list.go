@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/iut"
+	"github.com/paycert/paycert/probes/target"
 )
 
 func newListCmd() *cobra.Command {
@@ -51,7 +51,7 @@ func newFaultsCmd() *cobra.Command {
 		Short: "List the reference IUTs' named faults and the test cases each must fail",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			all := iut.Faults()
+			all := target.Faults()
 			switch format {
 			case "json":
 				enc := json.NewEncoder(c.OutOrStdout())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/iut"
+	"github.com/paycert/paycert/probes/target"
 	"github.com/paycert/paycert/reports"
 )
 
@@ -78,9 +79,9 @@ func TestFaultMatrix(t *testing.T) {
 		t.Fatalf("clean reference run: exit %d, %+v\n%s", code, r.Summary, out)
 	}
 	killed := map[string]bool{}
-	for _, f := range iut.Faults() {
+	for _, f := range target.Faults() {
 		t.Run(f.IUT+"/"+f.Name, func(t *testing.T) {
-			args := []string{"--probe", f.Probe}
+			args := []string{"--probe", f.Probe()}
 			if f.LabelFilter != "" {
 				args = append(args, "--label-filter", f.LabelFilter)
 			}

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
-
-	"github.com/paycert/paycert/iut"
+	"github.com/paycert/paycert/probes/target"
 )
 
 const vpcdReader = "Virtual PCD 00 00"
@@ -111,7 +110,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(r.Probe, "pcsc://?reader=Virtual PCD") {
 		t.Errorf("probe = %q", r.Probe)
 	}
-	for _, f := range iut.Faults() {
+	for _, f := range target.Faults() {
 		if f.IUT != "card" || !slices.Contains(f.Suites, "emv") {
 			continue // not a fault the emv suite over PC/SC can see
 		}

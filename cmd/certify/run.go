@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/probes"
-	"github.com/paycert/paycert/probes/adapter"
 	"github.com/paycert/paycert/probes/target"
 	"github.com/paycert/paycert/reports"
 )

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/iut/pinpad"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 func init() { serveCmds = append(serveCmds, newServePinpadCmd) }

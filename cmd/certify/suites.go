@@ -1,10 +1,8 @@
 package main
 
-// The suites and reference IUTs linked into certify. A new suite or
-// reference IUT adds its blank import here.
+// The suites linked into certify. A new suite adds its blank import here;
+// the reference IUTs are wired into the probes by package probes/target.
 import (
-	_ "github.com/paycert/paycert/iut/pinpad"
-	_ "github.com/paycert/paycert/iut/tsp"
 	_ "github.com/paycert/paycert/suites/emv"
 	_ "github.com/paycert/paycert/suites/keymgmt"
 	_ "github.com/paycert/paycert/suites/token"

@@ -18,7 +18,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -102,7 +101,7 @@ const DefaultFundingPAN = "6222021234567890128"
 type Card struct {
 	mu      sync.Mutex
 	p       Profile
-	fault   Fault
+	fault   string
 	atc     uint16
 	powered bool
 	sess    session
@@ -133,10 +132,10 @@ func New(p Profile, fault string) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Card{p: p, fault: f, atc: p.StartATC, powered: true, now: time.Now}
+	c := &Card{p: p, fault: f.Name, atc: p.StartATC, powered: true, now: time.Now}
 	c.pan = c.profilePAN()
 	imk := p.IMK
-	if f.is(FaultWrongKey) {
+	if f.Name == FaultWrongKey {
 		imk = bytes.Repeat([]byte{0x4B}, len(p.IMK)) // not the key the issuer holds
 	}
 	key, err := emvcrypto.NewKey(p.Algorithm, imk)
@@ -153,7 +152,7 @@ func New(p Profile, fault string) (*Card, error) {
 
 // profilePAN is the PAN the card presents outside LUK mode.
 func (c *Card) profilePAN() string {
-	if c.fault.is(FaultFundingPAN) {
+	if c.fault == FaultFundingPAN {
 		return c.p.FundingPAN
 	}
 	return c.p.Token
@@ -203,7 +202,7 @@ func (c *Card) ClearLUK() {
 // lukSpent reports whether the card is in LUK mode with a key it must no
 // longer use.
 func (c *Card) lukSpent() bool {
-	if c.luk == nil || c.fault.is(FaultLUKOveruse) {
+	if c.luk == nil || c.fault == FaultLUKOveruse {
 		return false
 	}
 	return c.luk.uses <= 0 || !c.now().Before(c.luk.notAfter)
@@ -218,7 +217,7 @@ func (c *Card) Power(on bool) {
 	defer c.mu.Unlock()
 	c.powered = on
 	c.sess = session{}
-	if !on && c.fault.is(FaultATCResetOnPower) {
+	if !on && c.fault == FaultATCResetOnPower {
 		c.atc = c.p.StartATC
 	}
 }
@@ -285,7 +284,7 @@ func (c *Card) selectFile(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	case bytes.Equal(cmd.Data, AIDDebit), bytes.Equal(cmd.Data, AIDCredit):
 		c.sess.selected = append([]byte(nil), cmd.Data...)
 		pdol := PDOL
-		if c.fault.is(FaultPDOLNoUN) {
+		if c.fault == FaultPDOLNoUN {
 			pdol = withoutTag(PDOL, 0x9F37)
 		}
 		return tlv.Encode(0x6F, tlv.Concat(
@@ -337,7 +336,7 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		return nil, iso7816.SWWrongData
 	}
 	pdol := PDOL
-	if c.fault.is(FaultPDOLNoUN) {
+	if c.fault == FaultPDOLNoUN {
 		pdol = withoutTag(PDOL, 0x9F37)
 	}
 	vals, err := pdol.Split(l[0].Value)
@@ -345,7 +344,7 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		return nil, iso7816.SWWrongLength
 	}
 	c.sess.gpo, c.sess.pdolData = true, vals
-	if !c.fault.is(FaultATCStuck) {
+	if c.fault != FaultATCStuck {
 		c.atc++ // the counter moves with every transaction, before anything can fail
 	}
 	ttq := vals[0x9F66]
@@ -358,14 +357,14 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	}
 	typ := ARQC
 	switch {
-	case c.fault.is(FaultDeclineAll):
+	case c.fault == FaultDeclineAll:
 		typ = AAC
-	case c.fault.is(FaultECOffline) && bytes.Equal(vals[0x9F7A], []byte{0x01}):
+	case c.fault == FaultECOffline && bytes.Equal(vals[0x9F7A], []byte{0x01}):
 		typ = TC
 	case ttq[0]&ttqOfflineOnly != 0:
 		// An offline-only reader cannot take the card online: decline.
 		typ = AAC
-		if c.fault.is(FaultOfflineTC) {
+		if c.fault == FaultOfflineTC {
 			typ = TC
 		}
 	}
@@ -381,7 +380,7 @@ var aipValue = []byte{0x18, 0xC0}
 var aipOffline = []byte{0x39, 0xC0}
 
 func (c *Card) aipValue() []byte {
-	if c.fault.is(FaultICSMismatch) {
+	if c.fault == FaultICSMismatch {
 		return aipOffline
 	}
 	return aipValue
@@ -410,7 +409,7 @@ func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	switch sfi, rec := cmd.P2>>3, cmd.P1; {
 	case sfi == 1 && rec == 1:
 		rec := tlv.Encode(0x57, c.track2())
-		if c.fault.is(FaultSADInRecord) {
+		if c.fault == FaultSADInRecord {
 			// Track 1 with the funding PAN and name, and discretionary data
 			// carrying a card verification value: sensitive authentication
 			// data a cloud card must never hold.
@@ -419,7 +418,7 @@ func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
 				tlv.Encode(0x9F1F, []byte("1234567890")),
 			)
 		}
-		if c.fault.is(FaultICSMismatch) {
+		if c.fault == FaultICSMismatch {
 			rec = tlv.Concat(rec, tlv.Encode(0x8F, []byte{0x03})) // CA public key index for offline authentication
 		}
 		return tlv.Encode(0x70, rec), iso7816.SWSuccess
@@ -467,9 +466,9 @@ func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	switch req := cmd.P1 & 0xC0; {
 	case req == 0xC0:
 		return nil, iso7816.SWIncorrectP1P2
-	case req == AAC, c.fault.is(FaultDeclineAll):
+	case req == AAC, c.fault == FaultDeclineAll:
 		typ = AAC
-	case req == TC && c.fault.is(FaultOfflineTC):
+	case req == TC && c.fault == FaultOfflineTC:
 		typ = TC
 	}
 	for _, t := range []tlv.Tag{0x9F7A, 0x9F66} {
@@ -484,13 +483,13 @@ func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
 // (format 2) answer for a cryptogram of type typ.
 func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO bool) []byte {
 	cvrType := typ
-	if c.fault.is(FaultIADTC) && typ == ARQC {
+	if c.fault == FaultIADTC && typ == ARQC {
 		cvrType = TC // 9F27 will say ARQC while the CVR says TC
 	}
 	iad := c.iad(cvrType)
 	atc := be16(c.atc)
 	ac := c.cryptogram(vals, atc, iad)
-	if c.fault.is(FaultIADWrongCVN) {
+	if c.fault == FaultIADWrongCVN {
 		iad[2] = 0x0A // the IAD now names a cryptogram version the ICS does not declare
 	}
 	parts := [][]byte{
@@ -507,7 +506,7 @@ func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO boo
 			tlv.Encode(0x9F6C, c.ctq(vals)),
 		)
 	}
-	if c.fault.is(FaultECOffline) && bytes.Equal(vals[0x9F7A], []byte{0x01}) {
+	if c.fault == FaultECOffline && bytes.Equal(vals[0x9F7A], []byte{0x01}) {
 		parts = append(parts,
 			tlv.Encode(0x9F74, []byte("ECC001")),
 			tlv.Encode(0x9F5D, mustHex("000000010000")),
@@ -520,7 +519,7 @@ func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO boo
 // limit when the reader supports it, no CVM below it.
 func (c *Card) ctq(vals map[tlv.Tag][]byte) []byte {
 	amount := bcdValue(vals[0x9F02])
-	if amount > c.p.CVMLimit && vals[0x9F66][0]&ttqOnlinePIN != 0 && !c.fault.is(FaultCTQNoPIN) {
+	if amount > c.p.CVMLimit && vals[0x9F66][0]&ttqOnlinePIN != 0 && c.fault != FaultCTQNoPIN {
 		return []byte{0x80, 0x00}
 	}
 	return []byte{0x00, 0x00}
@@ -550,14 +549,14 @@ func (c *Card) cryptogram(vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
 	if c.luk != nil {
 		return c.lukCryptogram(vals)
 	}
-	if c.fault.is(FaultStaticARQC) {
+	if c.fault == FaultStaticARQC {
 		return []byte{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}
 	}
 	tags := map[uint32][]byte{}
 	for t, v := range vals {
 		tags[uint32(t)] = v
 	}
-	if c.fault.is(FaultUNIgnored) || tags[emvcrypto.TagUnpredictableNumber] == nil {
+	if c.fault == FaultUNIgnored || tags[emvcrypto.TagUnpredictableNumber] == nil {
 		tags[emvcrypto.TagUnpredictableNumber] = make([]byte, 4) // not covered
 	}
 	tx := emvcrypto.TxDataFromTags(tags)
@@ -601,7 +600,7 @@ func (c *Card) getData(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	case 0x9F13: // last online ATC register: the card is always online
 		return tlv.Encode(tag, be16(c.atc)), iso7816.SWSuccess
 	case 0x9F79, 0x9F77, 0x9F78, 0x9F6D: // electronic cash: not on a cloud card
-		if c.fault.is(FaultECOffline) {
+		if c.fault == FaultECOffline {
 			return tlv.Encode(tag, mustHex("000000010000")), iso7816.SWSuccess
 		}
 	}
@@ -636,14 +635,4 @@ func nib(c byte) byte {
 		return c - 'a' + 10
 	}
 	panic(fmt.Sprintf("card: bad hex digit %q in personalisation", c))
-}
-
-// FaultNames lists the known faults (Faults and LUKFaults) in order.
-func FaultNames() []string {
-	var out []string
-	for _, f := range append(Faults[:len(Faults):len(Faults)], LUKFaults...) {
-		out = append(out, string(f.Name))
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,78 +1,64 @@
 package card
 
-import (
-	"fmt"
-	"strings"
-)
-
-// FaultName names one deliberate defect of the reference card.
-type FaultName string
+import "github.com/paycert/paycert/iut"
 
 // The reference card's faults. Each breaks exactly one requirement.
 const (
-	FaultOfflineTC       FaultName = "offline-tc"
-	FaultECOffline       FaultName = "ec-offline"
-	FaultIADTC           FaultName = "iad-tc"
-	FaultDeclineAll      FaultName = "decline-all"
-	FaultPDOLNoUN        FaultName = "pdol-no-un"
-	FaultStaticARQC      FaultName = "static-arqc"
-	FaultATCStuck        FaultName = "atc-stuck"
-	FaultATCResetOnPower FaultName = "atc-reset-on-power"
-	FaultUNIgnored       FaultName = "un-ignored"
-	FaultWrongKey        FaultName = "wrong-key"
-	FaultFundingPAN      FaultName = "funding-pan"
-	FaultCTQNoPIN        FaultName = "ctq-no-pin"
-	FaultSADInRecord     FaultName = "sad-in-record"
-	FaultICSMismatch     FaultName = "ics-mismatch"
-	FaultIADWrongCVN     FaultName = "iad-wrong-cvn"
-	FaultLUKOveruse      FaultName = "luk-overuse"
+	FaultOfflineTC       = "offline-tc"
+	FaultECOffline       = "ec-offline"
+	FaultIADTC           = "iad-tc"
+	FaultDeclineAll      = "decline-all"
+	FaultPDOLNoUN        = "pdol-no-un"
+	FaultStaticARQC      = "static-arqc"
+	FaultATCStuck        = "atc-stuck"
+	FaultATCResetOnPower = "atc-reset-on-power"
+	FaultUNIgnored       = "un-ignored"
+	FaultWrongKey        = "wrong-key"
+	FaultFundingPAN      = "funding-pan"
+	FaultCTQNoPIN        = "ctq-no-pin"
+	FaultSADInRecord     = "sad-in-record"
+	FaultICSMismatch     = "ics-mismatch"
+	FaultIADWrongCVN     = "iad-wrong-cvn"
+	FaultLUKOveruse      = "luk-overuse"
 )
 
-// Fault describes a fault and the test cases that must fail under it.
-type Fault struct {
-	Name     FaultName
-	Breaks   string   // the requirement it breaks, in one line
-	MustFail []string // test-case IDs; every other test case must still pass
-}
-
-func (f Fault) is(n FaultName) bool { return f.Name == n }
-
-// Faults is the reference card's fault catalogue.
-var Faults = []Fault{
-	{FaultOfflineTC, "answers TC when the terminal asks for offline approval (offline-only reader, GENERATE AC P1=TC)", []string{"EMV-EC-003", "EMV-ONL-001", "EMV-ONL-002", "EMV-ONL-003"}},
-	{FaultECOffline, "approves PBOC electronic cash offline: TC with 9F74 and a 9F5D/9F79 balance when 9F7A=01", []string{"EMV-EC-001", "EMV-EC-002", "EMV-EC-003"}},
-	{FaultIADTC, "9F27 says ARQC while the CVR in the issuer application data says TC", []string{"EMV-ONL-001", "EMV-ONL-004"}},
-	{FaultDeclineAll, "declines every transaction (AAC) instead of going online", []string{"EMV-ONL-005"}},
-	{FaultPDOLNoUN, "does not ask for the unpredictable number (9F37) in its PDOL, so its cryptograms cannot cover it", []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-SEL-001"}},
-	{FaultStaticARQC, "returns the same cryptogram for every transaction", []string{"EMV-CRY-001", "EMV-DYN-001", "EMV-DYN-002"}},
-	{FaultATCStuck, "does not increment the ATC", []string{"EMV-ATC-001", "EMV-ATC-002", "EMV-DYN-001"}},
-	{FaultATCResetOnPower, "resets the ATC to its start value on every power-off", []string{"EMV-ATC-002"}},
-	{FaultUNIgnored, "leaves the terminal's unpredictable number out of the cryptogram", []string{"EMV-CRY-001", "EMV-DYN-002"}},
-	{FaultWrongKey, "computes cryptograms under a key the issuer does not hold", []string{"EMV-CRY-001", "EMV-DYN-002"}},
-	{FaultFundingPAN, "carries the funding PAN instead of a token", []string{"EMV-SAD-001", "EMV-TOK-001"}},
-	{FaultCTQNoPIN, "never asks for online PIN in the CTQ, even above the CVM limit", []string{"EMV-CVM-001"}},
-	{FaultSADInRecord, "holds track 1 data and discretionary data with the funding PAN in a record", []string{"EMV-SAD-001"}},
-	{FaultICSMismatch, "claims offline data authentication (AIP DDA/CDA, a CA key index) while the ICS declares it online-only", []string{"EMV-ICS-001"}},
-	{FaultIADWrongCVN, "states a cryptogram version in its IAD that the ICS does not declare", []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
-}
-
-// LUKFaults are the reference card's faults in LUK mode (see LoadLUK). The
-// token suite, not the emv suite, exercises LUK mode, so they are kept apart
-// from Faults (which package iut registers for the emv suite); the reference
-// token service's package registers them with the token suite.
-var LUKFaults = []Fault{
-	{FaultLUKOveruse, "keeps computing cryptograms with a limited-use key whose uses are spent or whose validity has ended", []string{"TOK-CRD-001"}},
+// Faults is the reference card's fault catalogue: the faults the emv suite
+// must catch, and the LUK-mode fault (see LoadLUK) that the token suite
+// catches when it pays with the card.
+var Faults = []iut.Fault{
+	{Name: FaultOfflineTC, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "answers TC when the terminal asks for offline approval (offline-only reader, GENERATE AC P1=TC)",
+		MustFail: []string{"EMV-EC-003", "EMV-ONL-001", "EMV-ONL-002", "EMV-ONL-003"}},
+	{Name: FaultECOffline, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "approves PBOC electronic cash offline: TC with 9F74 and a 9F5D/9F79 balance when 9F7A=01",
+		MustFail: []string{"EMV-EC-001", "EMV-EC-002", "EMV-EC-003"}},
+	{Name: FaultIADTC, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "9F27 says ARQC while the CVR in the issuer application data says TC",
+		MustFail: []string{"EMV-ONL-001", "EMV-ONL-004"}},
+	{Name: FaultDeclineAll, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "declines every transaction (AAC) instead of going online",
+		MustFail: []string{"EMV-ONL-005"}},
+	{Name: FaultPDOLNoUN, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "does not ask for the unpredictable number (9F37) in its PDOL, so its cryptograms cannot cover it",
+		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-SEL-001"}},
+	{Name: FaultStaticARQC, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "returns the same cryptogram for every transaction",
+		MustFail: []string{"EMV-CRY-001", "EMV-DYN-001", "EMV-DYN-002"}},
+	{Name: FaultATCStuck, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "does not increment the ATC",
+		MustFail: []string{"EMV-ATC-001", "EMV-ATC-002", "EMV-DYN-001"}},
+	{Name: FaultATCResetOnPower, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "resets the ATC to its start value on every power-off",
+		MustFail: []string{"EMV-ATC-002"}},
+	{Name: FaultUNIgnored, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "leaves the terminal's unpredictable number out of the cryptogram",
+		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002"}},
+	{Name: FaultWrongKey, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "computes cryptograms under a key the issuer does not hold",
+		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002"}},
+	{Name: FaultFundingPAN, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "carries the funding PAN instead of a token",
+		MustFail: []string{"EMV-SAD-001", "EMV-TOK-001"}},
+	{Name: FaultCTQNoPIN, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "never asks for online PIN in the CTQ, even above the CVM limit",
+		MustFail: []string{"EMV-CVM-001"}},
+	{Name: FaultSADInRecord, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "holds track 1 data and discretionary data with the funding PAN in a record",
+		MustFail: []string{"EMV-SAD-001"}},
+	{Name: FaultICSMismatch, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "claims offline data authentication (AIP DDA/CDA, a CA key index) while the ICS declares it online-only",
+		MustFail: []string{"EMV-ICS-001"}},
+	{Name: FaultIADWrongCVN, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "states a cryptogram version in its IAD that the ICS does not declare",
+		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
+	{Name: FaultLUKOveruse, IUT: iut.Card, Suites: []string{"token"}, Breaks: "keeps computing cryptograms with a limited-use key whose uses are spent or whose validity has ended",
+		MustFail: []string{"TOK-CRD-001"}},
 }
 
 // LookupFault returns the named fault; "" is no fault.
-func LookupFault(name string) (Fault, error) {
-	if name == "" {
-		return Fault{}, nil
-	}
-	for _, f := range append(Faults[:len(Faults):len(Faults)], LUKFaults...) {
-		if string(f.Name) == name {
-			return f, nil
-		}
-	}
-	return Fault{}, fmt.Errorf("card: unknown fault %q (known: %s)", name, strings.Join(FaultNames(), ", "))
-}
+func LookupFault(name string) (iut.Fault, error) { return iut.Lookup(Faults, "card", name) }

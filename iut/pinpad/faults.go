@@ -1,12 +1,7 @@
 package pinpad
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/paycert/paycert/iut"
-	"github.com/paycert/paycert/probes/adapter"
-	"github.com/paycert/paycert/probes/target"
 )
 
 // Fault names of the reference PIN pad.
@@ -30,66 +25,33 @@ const (
 	ksnRepeatAt = 0x28 // the transaction after this counter repeats it
 )
 
-// Fault is one defect of the reference PIN pad.
-type Fault struct {
-	Name        string
-	Breaks      string   // the requirement it breaks, in one line
-	MustFail    []string // test-case IDs; every other test case must pass
-	LabelFilter string   // the fault matrix's label filter for it
-}
-
 // Faults is the reference PIN pad's fault catalogue.
-var Faults = []Fault{
-	{FaultFixedKey, "uses its first transaction key for every later transaction while the KSN advances (a fixed key, not DUKPT)",
-		[]string{"KEY-AES-001", "KEY-KAT-001", "KEY-KAT-002", "KEY-PIN-001", "KEY-UNQ-001", "KEY-VAR-001"}, "!exhaustive"},
-	{FaultKeyReuse, "encrypts the transaction with counter 0x30 under the key of counter 0x2F (one transaction key used twice)",
-		[]string{"KEY-UNQ-001"}, "!exhaustive"},
-	{FaultKSNRepeat, "does not advance its counter once after 0x28: the next transaction repeats that KSN and key",
-		[]string{"KEY-KSN-001", "KEY-UNQ-001"}, "!exhaustive"},
-	{FaultCounterInvalid, "TDES: counts in plain binary, so it emits counters with 11 one bits (first 0x7FF, after 2,046 transactions)",
-		[]string{"KEY-KSN-001"}, "!exhaustive"},
-	{FaultCounterZero, "TDES: sends counter 0 in the KSN of the first transaction after a key is loaded",
-		[]string{"KEY-KAT-001", "KEY-KSN-001", "KEY-PIN-001", "KEY-UNQ-001", "KEY-VAR-001"}, "!exhaustive"},
-	{FaultWrongVariant, "TDES: encrypts PIN blocks under the data-request key instead of the PIN variant",
-		[]string{"KEY-KAT-001", "KEY-PIN-001"}, "!exhaustive"},
-	{FaultNoExhaustion, "keeps answering past the last counter (0x1FF800), repeating the last KSN and key, instead of error 1003 exhausted",
-		[]string{"KEY-EXH-001"}, "exhaustive"},
-	{FaultAESStrongerKey, "AES: derives AES-256 MAC and data working keys from AES-128 and AES-192 intermediate keys (stronger than their derivation key)",
-		[]string{"KEY-AES-001"}, "!exhaustive"},
-}
-
-// FaultNames lists the fault names.
-func FaultNames() []string {
-	out := make([]string, len(Faults))
-	for i, f := range Faults {
-		out[i] = f.Name
-	}
-	return out
+var Faults = []iut.Fault{
+	{Name: FaultFixedKey, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "uses its first transaction key for every later transaction while the KSN advances (a fixed key, not DUKPT)",
+		MustFail: []string{"KEY-AES-001", "KEY-KAT-001", "KEY-KAT-002", "KEY-PIN-001", "KEY-UNQ-001", "KEY-VAR-001"}},
+	{Name: FaultKeyReuse, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "encrypts the transaction with counter 0x30 under the key of counter 0x2F (one transaction key used twice)",
+		MustFail: []string{"KEY-UNQ-001"}},
+	{Name: FaultKSNRepeat, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "does not advance its counter once after 0x28: the next transaction repeats that KSN and key",
+		MustFail: []string{"KEY-KSN-001", "KEY-UNQ-001"}},
+	{Name: FaultCounterInvalid, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "TDES: counts in plain binary, so it emits counters with 11 one bits (first 0x7FF, after 2,046 transactions)",
+		MustFail: []string{"KEY-KSN-001"}},
+	{Name: FaultCounterZero, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "TDES: sends counter 0 in the KSN of the first transaction after a key is loaded",
+		MustFail: []string{"KEY-KAT-001", "KEY-KSN-001", "KEY-PIN-001", "KEY-UNQ-001", "KEY-VAR-001"}},
+	{Name: FaultWrongVariant, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "TDES: encrypts PIN blocks under the data-request key instead of the PIN variant",
+		MustFail: []string{"KEY-KAT-001", "KEY-PIN-001"}},
+	{Name: FaultNoExhaustion, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "exhaustive",
+		Breaks:   "keeps answering past the last counter (0x1FF800), repeating the last KSN and key, instead of error 1003 exhausted",
+		MustFail: []string{"KEY-EXH-001"}},
+	{Name: FaultAESStrongerKey, IUT: iut.PINPad, Suites: []string{"keymgmt"}, LabelFilter: "!exhaustive",
+		Breaks:   "AES: derives AES-256 MAC and data working keys from AES-128 and AES-192 intermediate keys (stronger than their derivation key)",
+		MustFail: []string{"KEY-AES-001"}},
 }
 
 // LookupFault returns the named fault; "" is no fault.
-func LookupFault(name string) (Fault, error) {
-	if name == "" {
-		return Fault{}, nil
-	}
-	for _, f := range Faults {
-		if f.Name == name {
-			return f, nil
-		}
-	}
-	return Fault{}, fmt.Errorf("pinpad: unknown fault %q (known: %s)", name, strings.Join(FaultNames(), ", "))
-}
-
-func init() {
-	target.RegisterRef(target.RefIUT{
-		Role:   Role,
-		Faults: FaultNames(),
-		New:    func(fault string) (*adapter.Server, error) { return New(fault) },
-	})
-	for _, f := range Faults {
-		iut.RegisterFaults(iut.Fault{
-			IUT: Role, Name: f.Name, Probe: "ref:?fault=" + f.Name, Breaks: f.Breaks,
-			MustFail: f.MustFail, LabelFilter: f.LabelFilter, Suites: []string{"keymgmt"},
-		})
-	}
-}
+func LookupFault(name string) (iut.Fault, error) { return iut.Lookup(Faults, Role, name) }

@@ -43,10 +43,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/dukpt/mac"
 	"github.com/paycert/paycert/dukpt/pinblock"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // Role is the adapter protocol role the PIN pad declares.

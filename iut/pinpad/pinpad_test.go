@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/dukpt/mac"
 	"github.com/paycert/paycert/dukpt/pinblock"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // The ANSI X9.24-1:2009 A.4 test key and the first published PIN blocks

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iut/tsp"
 	"github.com/paycert/paycert/iut/tsp/lukac"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // TestDocExample replays the example session of docs/adapter-protocol.md

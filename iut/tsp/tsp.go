@@ -32,10 +32,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // Defaults of Config, matching the token section and the card's token BIN
@@ -85,7 +85,7 @@ const (
 // TSP is a reference token service.
 type TSP struct {
 	cfg   Config
-	fault FaultName
+	fault string
 
 	mu       sync.Mutex
 	offset   time.Duration
@@ -147,7 +147,7 @@ func New(cfg Config) (*TSP, error) {
 	case cfg.LUKMaxUses < 1 || cfg.LUKMaxUses > MaxRequestedUses:
 		return nil, fmt.Errorf("tsp: LUK max uses %d must be 1 to %d", cfg.LUKMaxUses, MaxRequestedUses)
 	}
-	if f.Name.is(FaultLUKPolicyMismatch) {
+	if f.Name == FaultLUKPolicyMismatch {
 		cfg.LUKTTL, cfg.LUKMaxUses = 300*time.Second, 5
 	}
 	return &TSP{
@@ -162,7 +162,7 @@ func New(cfg Config) (*TSP, error) {
 func (s *TSP) Server() *adapter.Server {
 	version := "1"
 	if s.fault != "" {
-		version += " (fault " + string(s.fault) + ")"
+		version += " (fault " + s.fault + ")"
 	}
 	srv := &adapter.Server{
 		Hello: adapter.HelloResult{
@@ -252,7 +252,7 @@ func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
 	if strings.HasPrefix(p.FundingPAN, s.cfg.TokenBIN) {
 		return TokenResult{}, adapter.Errorf(adapter.CodeDeclined, "card not eligible: the PAN lies in the token BIN range")
 	}
-	if s.fault.is(FaultSameTokenAllDevices) {
+	if s.fault == FaultSameTokenAllDevices {
 		if digits, ok := s.panToken[p.FundingPAN]; ok {
 			if t := s.byToken[digits]; t != nil && t.status != StatusDeleted {
 				return t.result(), nil // the card's existing token, whatever the device
@@ -262,11 +262,11 @@ func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
 	var digits string
 	var err error
 	switch {
-	case s.fault.is(FaultTokenFromPAN):
+	case s.fault == FaultTokenFromPAN:
 		digits = tokenFromPAN(s.cfg.TokenBIN, p.FundingPAN)
-	case s.fault.is(FaultSameTokenAllDevices) && s.panToken[p.FundingPAN] != "":
+	case s.fault == FaultSameTokenAllDevices && s.panToken[p.FundingPAN] != "":
 		digits = s.panToken[p.FundingPAN]
-	case s.fault.is(FaultTokenOutOfRange):
+	case s.fault == FaultTokenOutOfRange:
 		digits, err = s.newTokenDigits(p.FundingPAN[:6], p.FundingPAN)
 	default:
 		digits, err = s.newTokenDigits(s.cfg.TokenBIN, p.FundingPAN)
@@ -278,7 +278,7 @@ func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
 	if err != nil {
 		return TokenResult{}, err
 	}
-	if s.fault.is(FaultSameTokenAllDevices) {
+	if s.fault == FaultSameTokenAllDevices {
 		s.panToken[p.FundingPAN] = digits
 	}
 	return t.result(), nil
@@ -539,7 +539,7 @@ func (s *TSP) authorize(p *AuthorizeParams) (Decision, error) {
 	if l == nil {
 		return decline(ReasonUnknownLUK)
 	}
-	if !s.fault.is(FaultNoCryptogramCheck) {
+	if s.fault != FaultNoCryptogramCheck {
 		if err := lukac.Verify(l.key, tx, ac); err != nil {
 			if errors.Is(err, lukac.ErrMismatch) {
 				return decline(ReasonCryptogram)
@@ -547,13 +547,13 @@ func (s *TSP) authorize(p *AuthorizeParams) (Decision, error) {
 			return Decision{}, adapter.Errorf(adapter.CodeInvalidParams, "invalid params: %v", err)
 		}
 	}
-	if !s.fault.is(FaultAcceptsReplay) && (t.atcs[tx.ATC] || t.acs[acKey]) {
+	if s.fault != FaultAcceptsReplay && (t.atcs[tx.ATC] || t.acs[acKey]) {
 		return decline(ReasonReplay)
 	}
-	if !s.fault.is(FaultAcceptsExpired) && !s.now().Before(l.expires) {
+	if s.fault != FaultAcceptsExpired && !s.now().Before(l.expires) {
 		return decline(ReasonExpired)
 	}
-	if !s.fault.is(FaultAcceptsOverused) && l.approved >= l.maxUses {
+	if s.fault != FaultAcceptsOverused && l.approved >= l.maxUses {
 		return decline(ReasonExhausted)
 	}
 	l.approved++
@@ -590,7 +590,7 @@ func (s *TSP) suspend(p *LifecycleParams) (LifecycleResult, error) {
 	if err != nil {
 		return LifecycleResult{}, err
 	}
-	if s.fault.is(FaultSuspendIgnored) {
+	if s.fault == FaultSuspendIgnored {
 		return LifecycleResult{TokenRef: t.ref, Status: StatusSuspended}, nil
 	}
 	t.status = StatusSuspended
@@ -615,7 +615,7 @@ func (s *TSP) delete(p *LifecycleParams) (LifecycleResult, error) {
 	if err != nil {
 		return LifecycleResult{}, err
 	}
-	if !s.fault.is(FaultDeleteIgnored) {
+	if s.fault != FaultDeleteIgnored {
 		s.retire(t)
 	}
 	return LifecycleResult{TokenRef: t.ref, Status: StatusDeleted}, nil
@@ -666,7 +666,7 @@ func (s *TSP) replace(p *ReplaceParams) (TokenResult, error) {
 	if err != nil {
 		return TokenResult{}, err
 	}
-	if !s.fault.is(FaultReplaceKeepsOld) {
+	if s.fault != FaultReplaceKeepsOld {
 		s.retire(old)
 	}
 	r := t.result()

@@ -11,12 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paycert/paycert/iut"
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/iut/tsp"
 	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
-	"github.com/paycert/paycert/probes/adapter"
-	"github.com/paycert/paycert/probes/target"
 )
 
 const fundingPAN = "6222021234567890128"
@@ -344,7 +342,7 @@ func TestFaults(t *testing.T) {
 	pan2 := "6222029876543210"
 	pan2 += string(mask.LuhnDigit(pan2))
 	for _, c := range []struct {
-		fault tsp.FaultName
+		fault string
 		check func(r *rig) bool // reports whether the fault showed
 	}{
 		{tsp.FaultAcceptsExpired, func(r *rig) bool {
@@ -442,35 +440,6 @@ func TestConfig(t *testing.T) {
 	}
 	if _, err := tsp.LookupFault("nope"); err == nil || !strings.Contains(err.Error(), "accepts-expired") {
 		t.Errorf("LookupFault(nope) = %v", err)
-	}
-}
-
-func TestRegistration(t *testing.T) {
-	names := strings.Join(target.FaultNames(), " ")
-	for _, f := range tsp.FaultNames() {
-		if !strings.Contains(names, f) {
-			t.Errorf("fault %s is not reachable through ref:", f)
-		}
-	}
-	var n int
-	for _, f := range iut.Faults() {
-		if f.IUT == "tsp" || f.Name == "luk-overuse" {
-			n++
-			if len(f.MustFail) == 0 || len(f.Suites) != 1 || f.Suites[0] != "token" || f.Probe != "ref:?fault="+f.Name {
-				t.Errorf("fault registration %+v", f)
-			}
-		}
-	}
-	if n != len(tsp.Faults)+1 {
-		t.Errorf("%d token-suite faults registered, want %d", n, len(tsp.Faults)+1)
-	}
-	set, err := target.Open(context.Background(), []string{"ref:?fault=accepts-replay"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
-	if v := set.Hosts["tsp"].Hello().Implementation.Version; !strings.Contains(v, "accepts-replay") {
-		t.Errorf("ref:?fault=accepts-replay opened a TSP of version %q", v)
 	}
 }
 

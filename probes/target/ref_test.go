@@ -2,12 +2,11 @@ package target_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/paycert/paycert/iut/pinpad" // registers the reference PIN pad
-	_ "github.com/paycert/paycert/iut/tsp"    // registers the reference token service
-	"github.com/paycert/paycert/probes/adapter"
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/probes/target"
 )
 
@@ -30,5 +29,38 @@ func TestReferenceServersOutliveOpenContext(t *testing.T) {
 		if err := c.Call(context.Background(), "hello", map[string]any{"protocol": "paycert-adapter/1"}, &h); err != nil {
 			t.Fatalf("%s after the opening context ended: %v", role, err)
 		}
+	}
+}
+
+// TestFaultCatalogue checks that every reference fault has a unique name,
+// names its IUT kind, suites and test cases, and that ref:?fault=NAME
+// faults the IUT that owns it.
+func TestFaultCatalogue(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range target.Faults() {
+		if seen[f.Name] {
+			t.Errorf("fault name %q is used twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.IUT == "" || len(f.Suites) == 0 || len(f.MustFail) == 0 || f.Breaks == "" {
+			t.Errorf("fault %+v is incomplete", f)
+		}
+	}
+	for _, name := range []string{"accepts-replay", "fixed-key"} {
+		set, err := target.Open(context.Background(), []string{"ref:?fault=" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range set.Hosts {
+			found = found || strings.Contains(c.Hello().Implementation.Version, name)
+		}
+		set.Close()
+		if !found {
+			t.Errorf("ref:?fault=%s opened no host IUT with that fault", name)
+		}
+	}
+	if _, err := target.Open(context.Background(), []string{"ref:?fault=nope"}); err == nil || !strings.Contains(err.Error(), "offline-tc") {
+		t.Errorf("ref:?fault=nope: %v", err)
 	}
 }

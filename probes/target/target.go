@@ -4,12 +4,13 @@
 // ("tsp", "pinpad") come from their hello.
 //
 // "ref:" names all of paycert's embedded reference IUTs at once: the card,
-// and every reference host IUT registered with RegisterRef, each reached
+// and the reference token service and PIN pad (iut/tsp, iut/pinpad), each reached
 // in-process through the adapter protocol. "ref:?fault=NAME" applies the
 // fault to whichever reference IUT owns it.
 package target
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,37 +18,46 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/paycert/paycert/adapter"
+	"github.com/paycert/paycert/iut"
 	"github.com/paycert/paycert/iut/card"
+	"github.com/paycert/paycert/iut/pinpad"
+	"github.com/paycert/paycert/iut/tsp"
 	"github.com/paycert/paycert/probes"
-	"github.com/paycert/paycert/probes/adapter"
 	_ "github.com/paycert/paycert/probes/ref" // the ref: card
 )
 
-// RefIUT is an embedded reference host-side IUT.
-type RefIUT struct {
-	Role   string                                      // "tsp", "pinpad"
-	Faults []string                                    // its fault names
-	New    func(fault string) (*adapter.Server, error) // builds it, faulted or not
+// refHost is an embedded reference host-side IUT.
+type refHost struct {
+	role   string                                      // "tsp", "pinpad"
+	faults []iut.Fault                                 // its faults
+	new    func(fault string) (*adapter.Server, error) // builds it, faulted or not
 }
 
-var (
-	refMu sync.Mutex
-	refs  []RefIUT
-)
-
-// RegisterRef adds a reference host IUT to what "ref:" opens.
-func RegisterRef(r RefIUT) {
-	refMu.Lock()
-	defer refMu.Unlock()
-	refs = append(refs, r)
+// refHosts are the reference host IUTs that "ref:" opens besides the card.
+var refHosts = []refHost{
+	{iut.TSP, tsp.Faults, func(fault string) (*adapter.Server, error) {
+		s, err := tsp.New(tsp.Config{Fault: fault})
+		if err != nil {
+			return nil, err
+		}
+		return s.Server(), nil
+	}},
+	{iut.PINPad, pinpad.Faults, func(fault string) (*adapter.Server, error) { return pinpad.New(fault) }},
 }
 
-func refIUTs() []RefIUT {
-	refMu.Lock()
-	defer refMu.Unlock()
-	return append([]RefIUT(nil), refs...)
+// Faults is the catalogue of every reference fault, of every reference
+// IUT, by IUT and name.
+func Faults() []iut.Fault {
+	out := slices.Clone(card.Faults)
+	for _, r := range refHosts {
+		out = append(out, r.faults...)
+	}
+	slices.SortStableFunc(out, func(a, b iut.Fault) int {
+		return cmp.Or(cmp.Compare(a.IUT, b.IUT), cmp.Compare(a.Name, b.Name))
+	})
+	return out
 }
 
 // MaxReconnects is how many times Reconnect dials a host IUT again in one
@@ -231,19 +241,12 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 	fault := u.Query().Get("fault")
 	owner := ""
 	if fault != "" {
-		if _, err := card.LookupFault(fault); err == nil {
-			owner = "card"
+		all := Faults()
+		f, err := iut.Lookup(all, "ref:", fault)
+		if err != nil {
+			return fmt.Errorf("%w %q: unknown fault %q (known: %s)", probes.ErrUsage, uri, fault, strings.Join(iut.Names(all), ", "))
 		}
-		for _, r := range refIUTs() {
-			for _, f := range r.Faults {
-				if f == fault {
-					owner = r.Role
-				}
-			}
-		}
-		if owner == "" {
-			return fmt.Errorf("%w %q: unknown fault %q (known: %s)", probes.ErrUsage, uri, fault, strings.Join(FaultNames(), ", "))
-		}
+		owner = f.IUT
 	}
 	cardURI := "ref:"
 	if owner == "card" {
@@ -256,18 +259,18 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 	if err := s.setCard(c); err != nil {
 		return err
 	}
-	for _, r := range refIUTs() {
+	for _, r := range refHosts {
 		f := ""
-		if owner == r.Role {
+		if owner == r.role {
 			f = fault
 		}
-		srv, err := r.New(f)
+		srv, err := r.new(f)
 		if err != nil {
-			return fmt.Errorf("%w: reference %s: %w", probes.ErrUsage, r.Role, err)
+			return fmt.Errorf("%w: reference %s: %w", probes.ErrUsage, r.role, err)
 		}
 		cl, err := adapter.Pipe(s.life, srv, opts...)
 		if err != nil {
-			return fmt.Errorf("%w: reference %s: %w", probes.ErrTransport, r.Role, err)
+			return fmt.Errorf("%w: reference %s: %w", probes.ErrTransport, r.role, err)
 		}
 		redial := func(context.Context) (*adapter.Client, error) { return adapter.Pipe(s.life, srv, opts...) }
 		if err := s.addHost(cl, "ref:", redial); err != nil {
@@ -275,14 +278,4 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 		}
 	}
 	return nil
-}
-
-// FaultNames lists every reference fault, of every reference IUT.
-func FaultNames() []string {
-	out := card.FaultNames()
-	for _, r := range refIUTs() {
-		out = append(out, r.Faults...)
-	}
-	sort.Strings(out)
-	return out
 }

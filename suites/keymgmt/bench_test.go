@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/iut/pinpad"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // BenchmarkExhaustiveWalk is the exhaustive device test (KEY-EXH-001)

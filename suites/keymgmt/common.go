@@ -21,13 +21,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/dukpt/mac"
 	"github.com/paycert/paycert/dukpt/pinblock"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/mask"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // Requirement IDs used by this suite; docs/requirements.md paraphrases each.

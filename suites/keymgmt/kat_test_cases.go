@@ -7,11 +7,11 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/dukpt/pinblock"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 var _ = harness.Case(harness.TestCase{

@@ -7,9 +7,9 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // Transactions KEY-KSN-001 runs per scheme. 2,100 TDES transactions take

@@ -5,8 +5,8 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // pinBlocksPerFormat is how many PIN blocks KEY-PIN-001 checks per scheme

@@ -7,7 +7,6 @@ import (
 
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
-	_ "github.com/paycert/paycert/iut/pinpad"
 	_ "github.com/paycert/paycert/probes/ref"
 	_ "github.com/paycert/paycert/suites/keymgmt"
 )

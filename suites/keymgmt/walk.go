@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/dukpt/pinblock"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // walkConfig configures walk, the exhaustive TDES DUKPT device test.

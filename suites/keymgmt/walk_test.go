@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/iut/pinpad"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // seekWalk walks the reference PIN pad (with fault) from counter from to

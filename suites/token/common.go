@@ -19,12 +19,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
-	"github.com/paycert/paycert/probes/adapter"
 )
 
 // Requirement IDs used by this suite; docs/requirements.md paraphrases each.

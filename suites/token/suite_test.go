@@ -7,7 +7,6 @@ import (
 
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
-	_ "github.com/paycert/paycert/iut/tsp" // the reference token service behind ref:
 	_ "github.com/paycert/paycert/probes/ref"
 	"github.com/paycert/paycert/suites/token"
 )
