@@ -30,6 +30,12 @@ type TestCase struct {
 	Needs        string        // the kind of IUT: "card", "tsp", "pinpad"
 	Timeout      time.Duration // spec timeout; 0 means DefaultTimeout
 	Labels       []string      // extra Ginkgo labels, e.g. "exhaustive"
+	// Exercises names what the requirement is about, counted by the body
+	// with T.Exercised (e.g. "cryptogram"). A body that returns without
+	// having exercised it at least once ends with verdict fail: a test case
+	// that exercised nothing of what its requirement is about cannot pass.
+	// Empty for a body that checks its subject unconditionally.
+	Exercises string
 }
 
 // DefaultTimeout bounds a test case that sets no Timeout.
@@ -59,13 +65,18 @@ func Case(tc TestCase, body func(t *T)) bool {
 	if tc.Timeout == 0 {
 		tc.Timeout = DefaultTimeout
 	}
-	labels := ginkgo.Label(append([]string{"tc:" + tc.ID, "suite:" + tc.Suite, "needs:" + tc.Needs}, tc.Labels...)...)
+	return ginkgo.It(tc.ID+" "+tc.Title, ginkgo.Label(labelsOf(tc)...), ginkgo.SpecTimeout(tc.Timeout), ginkgo.Offset(1), func(ctx ginkgo.SpecContext) {
+		runCase(ctx, tc, body)
+	})
+}
+
+// labelsOf lists the Ginkgo labels of a test case's spec.
+func labelsOf(tc TestCase) []string {
+	labels := append([]string{"tc:" + tc.ID, "suite:" + tc.Suite, "needs:" + tc.Needs}, tc.Labels...)
 	for _, r := range tc.Requirements {
 		labels = append(labels, "req:"+LabelSafe(r))
 	}
-	return ginkgo.It(tc.ID+" "+tc.Title, labels, ginkgo.SpecTimeout(tc.Timeout), func(ctx ginkgo.SpecContext) {
-		runCase(ctx, tc, body)
-	})
+	return labels
 }
 
 // LabelSafe turns a requirement ID into a Ginkgo label: characters Ginkgo

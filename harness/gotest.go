@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/probes/target"
 )
 
@@ -19,9 +22,9 @@ import (
 // $PAYCERT_SEED (default the time), and the reports go to
 // $PAYCERT_REPORT_DIR (default a temporary directory). Ginkgo's own flags
 // (--ginkgo.label-filter, --ginkgo.v, ...) apply on top of the suite
-// selection. setup, if not nil, may add host-side targets and configuration
-// (such as the ICS) to the session.
-func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session)) {
+// selection. The ICS comes from the file $PAYCERT_ICS; without it the
+// reference IUTs' own (ics.Default) when every probe is ref:, none otherwise.
+func RunGoTest(t *testing.T, suite string) {
 	t.Helper()
 	uri := os.Getenv("PAYCERT_PROBE")
 	if uri == "" {
@@ -42,24 +45,25 @@ func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session))
 	}
 	defer set.Close()
 	s := NewSession(uri, set.Card, seed)
-	for role, c := range set.Hosts {
-		s.Targets[role] = c
-	}
+	maps.Copy(s.Hosts, set.Hosts)
 	s.Refresh = RefreshFrom(s, set)
-	if setup != nil {
-		setup(t, s)
+	if path := os.Getenv("PAYCERT_ICS"); path != "" {
+		if s.ICS, err = ics.Load(path); err != nil {
+			t.Fatal(err)
+		}
+	} else if strings.HasPrefix(uri, "ref:") && !strings.Contains(uri, " ") {
+		s.ICS = ics.Default()
 	}
 	sc, rc := ginkgo.GinkgoConfiguration()
-	filter, err := Filter([]string{suite}, sc.LabelFilter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.LabelFilter = filter
+	extra := sc.LabelFilter
 	dir := os.Getenv("PAYCERT_REPORT_DIR")
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	rep, err := execute(t, s, Config{Suites: []string{suite}, OutDir: dir, ToolVersion: "go-test"}, sc, rc, time.Now())
+	rep, err := execute(t, s, Config{Suites: []string{suite}, LabelFilter: extra, OutDir: dir, ToolVersion: "go-test"}, sc, rc, time.Now())
+	if errors.Is(err, ErrNoIUT) {
+		t.Skipf("probe %s: %v", uri, err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,16 +72,14 @@ func RunGoTest(t *testing.T, suite string, setup func(t *testing.T, s *Session))
 }
 
 // RefreshFrom returns a Refresh for session s that reconnects the set's
-// broken host IUT connections (target.Set.Reconnect) and updates s.Targets.
+// broken host IUT connections (target.Set.Reconnect) and updates s.Hosts.
 func RefreshFrom(s *Session, set *target.Set) func(ctx context.Context, kind string) []string {
 	return func(ctx context.Context, kind string) []string {
 		if kind == "card" {
 			return nil
 		}
 		notes := set.Reconnect(ctx, kind)
-		for role, c := range set.Hosts {
-			s.Targets[role] = c
-		}
+		maps.Copy(s.Hosts, set.Hosts)
 		return notes
 	}
 }

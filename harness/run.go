@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +63,69 @@ func Filter(suites []string, extra string) (string, error) {
 		return "", fmt.Errorf("%w: label filter %q: %v", ErrConfig, f, err)
 	}
 	return f, nil
+}
+
+// ErrNoIUT wraps ErrConfig when no selected suite has its IUT among the
+// probes.
+var ErrNoIUT = fmt.Errorf("%w: no IUT for the selected suites", ErrConfig)
+
+// plan is what a run will execute: the label filter for the suites that
+// have their IUT among the probes, and the suites left out for want of one.
+type plan struct {
+	filter  string
+	suites  []string
+	leftOut []string // one line per suite left out, with the reason
+}
+
+// planRun selects the test cases of cfg for a session offering the given
+// kinds of IUT. A suite none of whose test cases' IUT kinds the session
+// offers is left out (and said so once, not per test case); a selection
+// that holds no test case is a configuration error naming the filter.
+func planRun(cfg Config, s *Session) (plan, error) {
+	filter, err := Filter(cfg.Suites, cfg.LabelFilter)
+	if err != nil {
+		return plan{}, err
+	}
+	lf, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return plan{}, fmt.Errorf("%w: label filter %q: %v", ErrConfig, filter, err)
+	}
+	suites := cfg.Suites
+	if len(suites) == 0 {
+		suites = Suites()
+	}
+	needs := map[string][]string{} // suite -> kinds of the selected test cases
+	for _, tc := range Catalog() {
+		if slices.Contains(suites, tc.Suite) && lf(labelsOf(tc)) && !slices.Contains(needs[tc.Suite], tc.Needs) {
+			needs[tc.Suite] = append(needs[tc.Suite], tc.Needs)
+		}
+	}
+	if len(needs) == 0 {
+		what := "suites " + strings.Join(suites, ",")
+		if cfg.LabelFilter != "" {
+			what = fmt.Sprintf("label filter %q", cfg.LabelFilter)
+		}
+		return plan{}, fmt.Errorf("%w: the %s selects no test case (certify list shows them)", ErrConfig, what)
+	}
+	var p plan
+	for _, suite := range suites {
+		kinds := needs[suite]
+		if len(kinds) == 0 {
+			continue
+		}
+		if slices.ContainsFunc(kinds, s.has) {
+			p.suites = append(p.suites, suite)
+			continue
+		}
+		p.leftOut = append(p.leftOut, fmt.Sprintf("suite %s: the probes offer no %s IUT", suite, strings.Join(kinds, " or ")))
+	}
+	if len(p.suites) == 0 {
+		return plan{}, fmt.Errorf("%w: %s", ErrNoIUT, strings.Join(p.leftOut, "; "))
+	}
+	if p.filter, err = Filter(p.suites, cfg.LabelFilter); err != nil {
+		return plan{}, err
+	}
+	return p, nil
 }
 
 // run is the state of the run in progress, fed by the reporter node.
@@ -132,6 +196,7 @@ func resultOf(sr ginkgo.SpecReport, maskText func(string) string) (res reports.R
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	res.Evidence = rec.evidence
+	res.Exercised = rec.exercised
 	msg := maskText(sr.Failure.Message)
 	switch {
 	case rec.verdict == reports.NotApplicable:
@@ -186,12 +251,7 @@ func (t *testingT) Fail() { t.failed = true }
 // incomplete if the run was interrupted. RunSpecs may be called once per
 // process, so Run may be too.
 func Run(s *Session, cfg Config, start time.Time) (*reports.Report, error) {
-	filter, err := Filter(cfg.Suites, cfg.LabelFilter)
-	if err != nil {
-		return nil, err
-	}
 	sc, rc := ginkgo.GinkgoConfiguration()
-	sc.LabelFilter = filter
 	rc.NoColor = true
 	rc.Succinct = true
 	log := cfg.GinkgoLog
@@ -204,6 +264,11 @@ func Run(s *Session, cfg Config, start time.Time) (*reports.Report, error) {
 }
 
 func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConfig, rc types.ReporterConfig, start time.Time) (*reports.Report, error) {
+	p, err := planRun(cfg, s)
+	if err != nil {
+		return nil, err
+	}
+	sc.LabelFilter = p.filter
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: report directory: %v", ErrConfig, err)
 	}
@@ -212,14 +277,10 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	defer journal.Close()
-	suites := cfg.Suites
-	if len(suites) == 0 {
-		suites = Suites()
-	}
 	rep := &reports.Report{
 		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
 		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
-		Suites: suites, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -251,8 +312,29 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		rep.Status = reports.StatusIncomplete
 		rep.Warnings = append(rep.Warnings, "the run was interrupted; results after the interruption are missing")
 	}
+	rep.Inconclusive = inconclusive(rep)
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return rep, err
 	}
 	return rep, r.writeErr
+}
+
+// inconclusive lists, for each suite of the report in which no test case
+// reached pass or fail, why the run cannot vouch for that IUT.
+func inconclusive(rep *reports.Report) []string {
+	var out []string
+	for _, suite := range rep.Suites {
+		counts := map[reports.Verdict]int{}
+		for _, res := range rep.Tests {
+			if res.Suite == suite {
+				counts[res.Verdict]++
+			}
+		}
+		if counts[reports.Pass]+counts[reports.Fail] > 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("suite %s: no test case reached a verdict (%d not applicable, %d errors, %d skipped): the IUT was probed but nothing it declares was tested",
+			suite, counts[reports.NotApplicable], counts[reports.Error], counts[reports.Skipped]))
+	}
+	return out
 }

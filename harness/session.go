@@ -5,25 +5,24 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/paycert/paycert/adapter"
+	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/probes"
 	"github.com/paycert/paycert/reports"
 )
-
-// ConfigICS is the Session.Config key of the run's parsed ICS (*ics.ICS).
-const ConfigICS = "ics"
 
 // Session is what a run's test cases share: the IUTs, the masker, the seeded
 // random source and the identity learned so far.
 type Session struct {
 	// Card is the card-like IUT, or nil when the run has none.
 	Card probes.Card
-	// Targets holds host-side IUTs by kind ("tsp", "pinpad"), set by the
-	// suites' own set-up code.
-	Targets map[string]any
-	// Config holds run-wide configuration for the suites (such as the
-	// parsed ICS) by name.
-	Config map[string]any
+	// Hosts holds the host-side IUTs by role ("tsp", "pinpad"). Test cases
+	// reach them through T.Call and T.Batch.
+	Hosts map[string]*adapter.Client
+	// ICS is the run's implementation conformance statement, or nil when
+	// the run has none.
+	ICS *ics.ICS
 	// Masker masks every PAN that any test has seen.
 	Masker *mask.Masker
 	// Seed makes the run reproducible: the spec order and every random
@@ -32,7 +31,7 @@ type Session struct {
 	// IUT is the identity the run reports.
 	IUT reports.IUT
 	// Refresh, when set, runs before each test case with the case's
-	// context and the kind of IUT it needs. It may replace Targets entries
+	// context and the kind of IUT it needs. It may replace Hosts entries
 	// (the run reconnects an adapter whose connection an earlier test case
 	// broke) and returns lines recorded as notes of the test case.
 	Refresh func(ctx context.Context, kind string) []string
@@ -45,13 +44,12 @@ type Session struct {
 // NewSession returns a session for the given probe URI and seed.
 func NewSession(probeURI string, card probes.Card, seed int64) *Session {
 	return &Session{
-		Card:    card,
-		Targets: map[string]any{},
-		Config:  map[string]any{},
-		Masker:  &mask.Masker{},
-		Seed:    seed,
-		probe:   probeURI,
-		rnd:     rand.New(rand.NewPCG(uint64(seed), 0x70617963657274)),
+		Card:   card,
+		Hosts:  map[string]*adapter.Client{},
+		Masker: &mask.Masker{},
+		Seed:   seed,
+		probe:  probeURI,
+		rnd:    rand.New(rand.NewPCG(uint64(seed), 0x70617963657274)),
 	}
 }
 
@@ -80,7 +78,7 @@ func (s *Session) has(kind string) bool {
 	if kind == "card" {
 		return s.Card != nil
 	}
-	return s.Targets[kind] != nil
+	return s.Hosts[kind] != nil
 }
 
 var (

@@ -12,7 +12,6 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/paycert/paycert/iso7816"
-	"github.com/paycert/paycert/probes"
 	"github.com/paycert/paycert/reports"
 	"github.com/paycert/paycert/tlv"
 )
@@ -33,10 +32,11 @@ type T struct {
 
 // record is what a spec leaves for the reporter.
 type record struct {
-	mu       sync.Mutex
-	evidence []reports.Evidence
-	verdict  reports.Verdict // Error or NotApplicable when the body set it
-	message  string
+	mu        sync.Mutex
+	evidence  []reports.Evidence
+	exercised map[string]int
+	verdict   reports.Verdict // Error or NotApplicable when the body set it
+	message   string
 }
 
 var (
@@ -71,6 +71,26 @@ func runCase(ctx context.Context, tc TestCase, body func(t *T)) {
 		t.NotApplicable(fmt.Sprintf("the probe %s offers no %s IUT", s.ProbeURI(), tc.Needs))
 	}
 	body(t)
+	if tc.Exercises != "" && t.count(tc.Exercises) == 0 {
+		t.Failf("the test case exercised no %s, so it cannot show that the requirement holds: the IUT refused or declined everything it was asked (see the evidence)", tc.Exercises)
+	}
+}
+
+// Exercised counts one instance of what the requirement is about (see
+// TestCase.Exercises): call it where the body has checked one.
+func (t *T) Exercised(kind string) {
+	t.rec.mu.Lock()
+	defer t.rec.mu.Unlock()
+	if t.rec.exercised == nil {
+		t.rec.exercised = map[string]int{}
+	}
+	t.rec.exercised[kind]++
+}
+
+func (t *T) count(kind string) int {
+	t.rec.mu.Lock()
+	defer t.rec.mu.Unlock()
+	return t.rec.exercised[kind]
 }
 
 // Context returns the spec's context, carrying the spec deadline.
@@ -217,5 +237,3 @@ func commandName(c iso7816.Command) string {
 	}
 	return fmt.Sprintf("INS %02X", c.INS)
 }
-
-var _ = probes.ErrTransport

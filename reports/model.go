@@ -39,20 +39,30 @@ const (
 
 // Report is the record of one certification run.
 type Report struct {
-	Schema      string      `json:"schema"`
-	Tool        Tool        `json:"tool"`
-	Status      string      `json:"status"`
-	Probe       string      `json:"probe"`
-	IUT         IUT         `json:"iut"`
-	Seed        int64       `json:"seed"`
-	Suites      []string    `json:"suites"`
-	LabelFilter string      `json:"labelFilter,omitempty"`
-	Start       time.Time   `json:"start"`
-	End         time.Time   `json:"end,omitzero"`
-	Summary     Summary     `json:"summary"`
-	Tests       []Result    `json:"tests"`
-	Warnings    []string    `json:"warnings,omitempty"`
-	Extensions  interface{} `json:"extensions,omitempty"`
+	Schema string `json:"schema"`
+	Tool   Tool   `json:"tool"`
+	Status string `json:"status"`
+	// Outcome is the overall verdict (OutcomePass, OutcomeFail,
+	// OutcomeInconclusive), derived by Recount.
+	Outcome string   `json:"outcome"`
+	Probe   string   `json:"probe"`
+	IUT     IUT      `json:"iut"`
+	Seed    int64    `json:"seed"`
+	Suites  []string `json:"suites"`
+	// LeftOut names the selected suites that did not run because the
+	// probes offer no IUT of the kind they test, one line each.
+	LeftOut []string `json:"leftOut,omitempty"`
+	// Inconclusive gives, for each suite that ran but in which no test
+	// case reached pass or fail, why the run vouches for nothing there.
+	// A report with any is inconclusive (Outcome), never a pass.
+	Inconclusive []string    `json:"inconclusive,omitempty"`
+	LabelFilter  string      `json:"labelFilter,omitempty"`
+	Start        time.Time   `json:"start"`
+	End          time.Time   `json:"end,omitzero"`
+	Summary      Summary     `json:"summary"`
+	Tests        []Result    `json:"tests"`
+	Warnings     []string    `json:"warnings,omitempty"`
+	Extensions   interface{} `json:"extensions,omitempty"`
 }
 
 // Tool identifies the program that made the report.
@@ -91,7 +101,10 @@ type Result struct {
 	Verdict      Verdict       `json:"verdict"`
 	Message      string        `json:"message,omitempty"`
 	Duration     time.Duration `json:"durationNs"`
-	Evidence     []Evidence    `json:"evidence,omitempty"`
+	// Exercised counts what the test case exercised, by kind (e.g. 14
+	// cryptograms checked), so a reader sees what a verdict rests on.
+	Exercised map[string]int `json:"exercised,omitempty"`
+	Evidence  []Evidence     `json:"evidence,omitempty"`
 }
 
 // Evidence is one item of a test's transcript: an APDU exchange, an
@@ -101,7 +114,7 @@ type Evidence struct {
 	Text string `json:"text"`
 }
 
-// Recount recomputes the summary from the results.
+// Recount recomputes the summary and the outcome from the results.
 func (r *Report) Recount() {
 	s := Summary{Total: len(r.Tests)}
 	for _, t := range r.Tests {
@@ -119,16 +132,37 @@ func (r *Report) Recount() {
 		}
 	}
 	r.Summary = s
+	r.Outcome = r.outcome()
+}
+
+// Outcomes of a run, as Outcome states them.
+const (
+	OutcomePass         = "pass"
+	OutcomeFail         = "fail"
+	OutcomeInconclusive = "inconclusive"
+)
+
+// outcome is the run's overall verdict: fail when any test case failed;
+// inconclusive when none failed but a test case ended in error, a suite
+// that ran reached no verdict, or the run did not complete; pass otherwise.
+func (r *Report) outcome() string {
+	switch {
+	case r.Summary.Fail > 0:
+		return OutcomeFail
+	case r.Summary.Error > 0 || r.Status != StatusComplete || len(r.Inconclusive) > 0:
+		return OutcomeInconclusive
+	}
+	return OutcomePass
 }
 
 // ExitCode maps the report to certify's exit status: 0 when every
-// applicable test passed, 1 when any failed, 3 when none failed but some
-// could not reach a verdict or the run did not complete.
+// applicable test passed, 1 when any failed, 3 when the run is
+// inconclusive (see Outcome).
 func (r *Report) ExitCode() int {
-	switch {
-	case r.Summary.Fail > 0:
+	switch r.outcome() {
+	case OutcomeFail:
 		return 1
-	case r.Summary.Error > 0 || r.Status != StatusComplete:
+	case OutcomeInconclusive:
 		return 3
 	}
 	return 0

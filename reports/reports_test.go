@@ -33,13 +33,22 @@ func TestRecountAndExitCode(t *testing.T) {
 		{"errors only", func(r *Report) { r.Tests[1].Verdict = Pass }, 3},
 		{"all pass", func(r *Report) { r.Tests[1].Verdict = Pass; r.Tests[3].Verdict = Pass }, 0},
 		{"incomplete", func(r *Report) { r.Tests[1].Verdict = Pass; r.Tests[3].Verdict = Pass; r.Status = StatusIncomplete }, 3},
+		{"a suite reached no verdict", func(r *Report) {
+			r.Tests[1].Verdict = Pass
+			r.Tests[3].Verdict = Pass
+			r.Inconclusive = []string{"suite keymgmt: no test case reached a verdict"}
+		}, 3},
 	}
+	outcomes := map[int]string{0: OutcomePass, 1: OutcomeFail, 3: OutcomeInconclusive}
 	for _, tc := range tests {
 		r := sample()
 		tc.mutate(r)
 		r.Recount()
 		if got := r.ExitCode(); got != tc.want {
 			t.Errorf("%s: exit %d, want %d (%+v)", tc.name, got, tc.want, r.Summary)
+		}
+		if r.Outcome != outcomes[tc.want] {
+			t.Errorf("%s: outcome %q, want %q", tc.name, r.Outcome, outcomes[tc.want])
 		}
 	}
 	r := sample()
@@ -117,5 +126,30 @@ func TestJournal(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], `"EMV-EC-001"`) {
 		t.Errorf("journal: %q", lines)
+	}
+}
+
+// TestSummaryHeader checks the rendered header of summary.txt word for word
+// (tablewriter would otherwise turn "Requirement IDs" into "REQUIREMENT I DS")
+// and that the overall outcome leads.
+func TestSummaryHeader(t *testing.T) {
+	r := sample()
+	r.Recount()
+	s := Summarize(r)
+	first, _, _ := strings.Cut(s, "\n")
+	if !strings.Contains(first, "FAIL") {
+		t.Errorf("first line %q does not state the outcome", first)
+	}
+	var header string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "Test case") {
+			header = line
+			break
+		}
+	}
+	for _, col := range []string{"Test case", "Verdict", "Requirement", "Requirement IDs"} {
+		if !strings.Contains(header, col) {
+			t.Errorf("header %q lacks %q", header, col)
+		}
 	}
 }

@@ -117,7 +117,7 @@ func Brief(r *Report) string { return summarize(r, false) }
 
 func summarize(r *Report, full bool) string {
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "paycert %s — %s\n", r.Tool.Version, r.Status)
+	fmt.Fprintf(&buf, "paycert %s — %s — %s\n", r.Tool.Version, strings.ToUpper(r.Outcome), r.Status)
 	fmt.Fprintf(&buf, "probe: %s", r.Probe)
 	if r.IUT.Product != "" {
 		fmt.Fprintf(&buf, "  IUT: %s %s %s", r.IUT.Vendor, r.IUT.Product, r.IUT.Version)
@@ -128,6 +128,7 @@ func summarize(r *Report, full bool) string {
 		header = []string{"Test case", "Verdict", "Title"}
 	}
 	t := tablewriter.NewTable(&buf,
+		tablewriter.WithHeaderAutoFormat(tw.Off), // "Requirement IDs", not "REQUIREMENT I DS"
 		tablewriter.WithHeader(header),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
 		tablewriter.WithMaxWidth(150),
@@ -153,6 +154,12 @@ func summarize(r *Report, full bool) string {
 	s := r.Summary
 	fmt.Fprintf(&buf, "%d test cases: %d passed, %d failed, %d errors, %d not applicable, %d skipped\n",
 		s.Total, s.Pass, s.Fail, s.Error, s.NotApplicable, s.Skipped)
+	for _, w := range r.Inconclusive {
+		fmt.Fprintf(&buf, "inconclusive: %s\n", w)
+	}
+	for _, w := range r.LeftOut {
+		fmt.Fprintf(&buf, "left out: %s\n", w)
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&buf, "warning: %s\n", w)
 	}

@@ -28,7 +28,7 @@ func newListCmd() *cobra.Command {
 				return enc.Encode(cat)
 			case "text":
 				t := tablewriter.NewTable(c.OutOrStdout(),
-					tablewriter.WithHeader([]string{"ID", "Suite", "Requirement", "Evidences"}),
+					tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithHeader([]string{"ID", "Suite", "Requirement", "Evidences"}),
 					tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithMaxWidth(150))
 				for _, tc := range cat {
 					t.Append([]string{tc.ID, tc.Suite, tc.Requirement, strings.Join(tc.Requirements, "\n")})
@@ -59,7 +59,7 @@ func newFaultsCmd() *cobra.Command {
 				return enc.Encode(all)
 			case "text":
 				t := tablewriter.NewTable(c.OutOrStdout(),
-					tablewriter.WithHeader([]string{"IUT", "Fault", "Breaks", "Must fail"}),
+					tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithHeader([]string{"IUT", "Fault", "Breaks", "Must fail"}),
 					tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithMaxWidth(150))
 				for _, f := range all {
 					t.Append([]string{f.IUT, f.Name, f.Breaks, strings.Join(f.MustFail, "\n")})

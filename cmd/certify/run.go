@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,7 +117,7 @@ func doRun(c *cobra.Command, f runFlags) error {
 	s := harness.NewSession(strings.Join(names, " "), set.Card, f.seed)
 	s.IUT = reports.IUT{Kind: strings.Join(set.Kinds(), "+"), Details: map[string]string{}}
 	if conf != nil {
-		s.Config[harness.ConfigICS] = conf
+		s.ICS = conf
 		s.IUT.Vendor, s.IUT.Product, s.IUT.Version = conf.Implementation.Vendor, conf.Implementation.Product, conf.Implementation.Version
 		for k, v := range conf.Summary() {
 			s.IUT.Details["ics."+k] = v
@@ -135,8 +136,8 @@ func doRun(c *cobra.Command, f runFlags) error {
 		fmt.Fprintf(out, "paycert %s: testing card %s (ATR %X)\n", version(), set.Card.URI(), atr)
 	}
 	s.Refresh = harness.RefreshFrom(s, set)
+	maps.Copy(s.Hosts, set.Hosts)
 	for role, cl := range set.Hosts {
-		s.Targets[role] = cl
 		im := cl.Hello().Implementation
 		s.IUT.Details[role] = strings.TrimSpace(im.Vendor + " " + im.Product + " " + im.Version)
 		fmt.Fprintf(out, "paycert %s: testing %s %s\n", version(), role, s.IUT.Details[role])

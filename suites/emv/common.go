@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/terminal"
 	"github.com/paycert/paycert/tlv"
 )
@@ -41,7 +40,7 @@ type session struct {
 // same test case reselect without a power cycle, as a phone held to the
 // reader for consecutive transactions would be.
 func tap(t *harness.T) *session {
-	if c, _ := t.Session().Config[harness.ConfigICS].(*ics.ICS); c != nil {
+	if c := t.Session().ICS; c != nil {
 		if why := c.NotApplicable("emv"); why != "" {
 			t.NotApplicable(why) // an ICS without an emv section declares no card
 		}

@@ -8,9 +8,6 @@ import (
 	"github.com/paycert/paycert/ics"
 )
 
-// ConfigICS is the session Config key under which the run's ICS is stored.
-const ConfigICS = harness.ConfigICS
-
 // declared is what the suite uses of the ICS's emv section.
 type declared struct {
 	emv          *ics.EMV
@@ -32,7 +29,7 @@ func (d *declared) inTokenRange(pan string) bool { return d.emv.Token.InRange(pa
 // needICS returns the declared card profile, or ends the test as not
 // applicable when the run has no ICS with an emv section.
 func needICS(t *harness.T) *declared {
-	c, _ := t.Session().Config[ConfigICS].(*ics.ICS)
+	c := t.Session().ICS
 	if c == nil {
 		t.NotApplicable("no ICS was given (certify run --ics FILE): the card's declared profile is unknown")
 	}

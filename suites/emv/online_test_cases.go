@@ -6,7 +6,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/terminal"
 )
 
@@ -78,7 +77,7 @@ var _ = harness.Case(harness.TestCase{
 	Requirement:  "In the full PBOC flow a cloud card MUST answer GENERATE AC with an ARQC or an AAC, never a TC, whether P1 requests a TC, an ARQC or an AAC, online-capable reader or not; a request for an AAC MUST be answered with an AAC.",
 	Requirements: []string{reqSeedOnline, reqEMVGenAC},
 }, func(t *harness.T) {
-	if c, _ := t.Session().Config[harness.ConfigICS].(*ics.ICS); c != nil {
+	if c := t.Session().ICS; c != nil {
 		if why := c.NotApplicable("emv.generate-ac"); why != "" {
 			t.NotApplicable(why)
 		}

@@ -71,7 +71,7 @@ func callTimeout() time.Duration { return harness.ExchangeTimeout }
 
 // pinpadClient returns the IUT's adapter client.
 func pinpadClient(t *harness.T) *adapter.Client {
-	c, _ := t.Session().Targets[Role].(*adapter.Client)
+	c := t.Session().Hosts[Role]
 	if c == nil {
 		t.NotApplicable("the probe offers no pinpad IUT")
 	}
@@ -80,7 +80,7 @@ func pinpadClient(t *harness.T) *adapter.Client {
 
 // icsOf returns the run's ICS, or nil.
 func icsOf(t *harness.T) *ics.ICS {
-	c, _ := t.Session().Config[harness.ConfigICS].(*ics.ICS)
+	c := t.Session().ICS
 	return c
 }
 

@@ -1,13 +1,9 @@
 package keymgmt_test
 
 import (
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/ics"
-	_ "github.com/paycert/paycert/probes/ref"
 	_ "github.com/paycert/paycert/suites/keymgmt"
 )
 
@@ -21,16 +17,5 @@ import (
 // (not under -race or -short) and certify built with go build walk all
 // 1,048,575.
 func TestKeymgmt(t *testing.T) {
-	harness.RunGoTest(t, "keymgmt", func(t *testing.T, s *harness.Session) {
-		switch path := os.Getenv("PAYCERT_ICS"); {
-		case path != "":
-			c, err := ics.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.Config[harness.ConfigICS] = c
-		case strings.HasPrefix(s.ProbeURI(), "ref:"):
-			s.Config[harness.ConfigICS] = ics.Default()
-		}
-	})
+	harness.RunGoTest(t, "keymgmt")
 }

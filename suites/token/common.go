@@ -40,9 +40,6 @@ const (
 	reqEMVCoLife   = "EMVCo Payment Tokenisation 1.0 lifecycle"
 )
 
-// ConfigICS is the session Config key under which the run's ICS is stored.
-const ConfigICS = harness.ConfigICS
-
 // DefaultFundingPAN is the test funding PAN the suite provisions when the
 // run's ICS declares none (emv.token.funding-pan); it is also the base of
 // the test PANs the suite generates. It is a Luhn-valid test number, never
@@ -68,11 +65,11 @@ type svc struct {
 // needTSP returns the session's token service, ending the test as not
 // applicable when the ICS has no token section.
 func needTSP(t *harness.T) *svc {
-	c, ok := t.Session().Targets["tsp"].(*adapter.Client)
-	if !ok || c == nil {
+	c := t.Session().Hosts["tsp"]
+	if c == nil {
 		t.NotApplicable("the session has no token service reached through the adapter protocol (tsp role)")
 	}
-	conf, _ := t.Session().Config[ConfigICS].(*ics.ICS)
+	conf := t.Session().ICS
 	if conf != nil {
 		if why := conf.NotApplicable("token"); why != "" {
 			t.NotApplicable(why)
