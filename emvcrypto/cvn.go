@@ -97,9 +97,9 @@ var cvnTable = [...]CVNInfo{
 	},
 	CVNPBOC: {
 		Name: "PBOC CVN 01", Scheme: SchemePBOC, Number: 0x01,
-		SessionKey: SessionKeyCommon, Padding: PaddingMethod2, Algorithms: []Algorithm{AlgTDES, AlgSM4},
+		SessionKey: SessionKeyPBOC, Padding: PaddingMethod2, Algorithms: []Algorithm{AlgTDES, AlgSM4},
 		ARPC: ARPCMethod1, ARPCSessionKey: true, IADData: iadCVR,
-		Note: "paycert reading: common SK, data + 4-byte CVR (03+3), padding 2, ARPC 1 with SK; SM4 analogues",
+		Note: "PBOC SK from ATC and ATC xor FFFF, data + 4-byte CVR (03+3), padding 2, ARPC 1 with SK: public vectors pboc-sm4-imk-1 (SM4 ICC MK, SK, ARQC) and pboc-tdes-imk-1 (TDES ARQC, ARPC); still paycert readings: the SM4 ARPC and whether the qPBOC GPO cryptogram covers the same data as GENERATE AC",
 	},
 }
 
