@@ -25,6 +25,7 @@ const (
 	FaultSADInRecord     FaultName = "sad-in-record"
 	FaultICSMismatch     FaultName = "ics-mismatch"
 	FaultIADWrongCVN     FaultName = "iad-wrong-cvn"
+	FaultCSKSessionKey   FaultName = "csk-session-key"
 	FaultLUKOveruse      FaultName = "luk-overuse"
 )
 
@@ -54,6 +55,7 @@ var Faults = []Fault{
 	{FaultSADInRecord, "holds track 1 data and discretionary data with the funding PAN in a record", []string{"EMV-SAD-001"}},
 	{FaultICSMismatch, "claims offline data authentication (AIP DDA/CDA, a CA key index) while the ICS declares it online-only", []string{"EMV-ICS-001"}},
 	{FaultIADWrongCVN, "states a cryptogram version in its IAD that the ICS does not declare", []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
+	{FaultCSKSessionKey, "derives its PBOC cryptogram session key with the EMV common session key (R = ATC||000000000000) instead of the PBOC session key from the ATC and its complement", []string{"EMV-CRY-001", "EMV-DYN-002"}},
 }
 
 // LUKFaults are the reference card's faults in LUK mode (see LoadLUK). The
