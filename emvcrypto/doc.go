@@ -10,7 +10,10 @@
 // together per cryptogram version, and Issuer applies a version to one
 // card: a reference card computes cryptograms with Issuer.ComputeAC and
 // the conformance suite verifies them with Issuer.VerifyAC, so both sides
-// use one documented definition.
+// use one documented definition. Because a shared definition cannot catch
+// its own mistake, every version lists the published vectors that
+// exercise its session key method (CVNInfo.Vectors), and the reference
+// card's cryptograms are also checked against an independent computation.
 //
 // No function panics on bad input; errors are prefixed "emvcrypto:" and
 // wrap their cause. Keys never print their bytes.

@@ -710,3 +710,37 @@ func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
 	}
 	return reflect.DeepEqual(x, y)
 }
+
+// TestEveryCVNHasSessionKeyVector enforces that no cryptogram version's
+// session key rests on paycert's code alone: each lists published vectors
+// (CVNInfo.Vectors) that derive the session key with the version's method
+// from an ICC or issuer master key and are valid cases of the vector file
+// (TestVectors runs them), or says plainly that it has none.
+func TestEveryCVNHasSessionKeyVector(t *testing.T) {
+	f := loadVectors(t)
+	for _, c := range emvcrypto.CVNs() {
+		info, _ := c.Info()
+		if len(info.Vectors) == 0 {
+			if !strings.Contains(info.Note, "no published vector") {
+				t.Errorf("%v: no published vector listed and its note does not say so", c)
+			}
+			continue
+		}
+		for _, id := range info.Vectors {
+			found := false
+			for _, g := range f.TestGroups {
+				for _, tc := range g.Tests {
+					if tc.SourceID != id || !hasFlag(tc, "published") || tc.Result != "valid" || tc.SK != "" {
+						continue
+					}
+					if m, ok := skModes[tc.SKMode]; ok && m == info.SessionKey && (tc.IMK != "" || tc.MK != "") {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%v: vector %s has no valid published case deriving a %v session key", c, id, info.SessionKey)
+			}
+		}
+	}
+}
