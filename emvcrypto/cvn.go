@@ -44,6 +44,13 @@ type CVNInfo struct {
 	IADData func(IAD) []byte
 	// Note records where the definition comes from.
 	Note string
+	// Vectors lists the ids (sourceId) of the published vectors in
+	// paycert's vectors/emv-arqc.json that exercise this version's session
+	// key method from the ICC master key (not from a given session key),
+	// so that the definition does not rest on paycert's code alone. It is
+	// empty only for a version without any such vector, and Note then
+	// says "no published vector".
+	Vectors []string
 }
 
 func iadCVR(i IAD) []byte         { return i.CVR }
@@ -57,49 +64,57 @@ var cvnTable = [...]CVNInfo{
 		Name: "Visa CVN 10", Scheme: SchemeVisa, Number: 0x0A,
 		SessionKey: SessionKeyNone, Padding: PaddingMethod1, Algorithms: tdesOnly,
 		ARPC: ARPCMethod1, ARPCSessionKey: false, IADData: iadCVR,
-		Note: "AC key = ICC MK; data + 4-byte CVR (9F10 bytes 4-7); padding 1 (pyemv test_visa_cvn10)",
+		Note:    "AC key = ICC MK; data + 4-byte CVR (9F10 bytes 4-7); padding 1 (pyemv test_visa_cvn10)",
+		Vectors: []string{"cvn-visa-10"},
 	},
 	CVNVisa18: {
 		Name: "Visa CVN 18", Scheme: SchemeVisa, Number: 0x12,
 		SessionKey: SessionKeyCommon, Padding: PaddingMethod2, Algorithms: tdesOnly,
 		ARPC: ARPCMethod2, ARPCSessionKey: true, IADData: iadWhole,
-		Note: "common SK R=ATC||0..0; data + whole 9F10; padding 2 (pyemv test_visa_cvn18)",
+		Note:    "common SK R=ATC||0..0; data + whole 9F10; padding 2 (pyemv test_visa_cvn18)",
+		Vectors: []string{"cvn-visa-18"},
 	},
 	CVNVisa22: {
 		Name: "Visa CVN 22", Scheme: SchemeVisa, Number: 0x22,
 		SessionKey: SessionKeyCommon, Padding: PaddingMethod2, Algorithms: tdesOnly,
 		ARPC: ARPCMethod2, ARPCSessionKey: true, IADData: iadWhole,
-		Note: "as CVN 18 (pyemv test_visa_cvn22); IAD format 2 byte 22 is the paycert reading",
+		Note:    "as CVN 18 (pyemv test_visa_cvn22, whose values equal cvn-visa-18's); IAD format 2 byte 22 is the paycert reading",
+		Vectors: []string{"cvn-visa-18"},
 	},
 	CVNMastercard16: {
 		Name: "Mastercard CVN 16", Scheme: SchemeMastercard, Number: 0x10,
 		SessionKey: SessionKeyMastercard, Padding: PaddingMethod2, Algorithms: tdesOnly,
 		ARPC: ARPCMethod1, ARPCSessionKey: false, IADData: iadCVR,
-		Note: "SKD R=ATC||0000||UN; data + 6-byte CVR; ARPC 1 with ICC MK (pyemv test_mastercard_cvn16)",
+		Note:    "SKD R=ATC||0000||UN; data + 6-byte CVR; ARPC 1 with ICC MK (pyemv test_mastercard_cvn16)",
+		Vectors: []string{"cvn-mc-16"},
 	},
 	CVNMastercard17: {
 		Name: "Mastercard CVN 17", Scheme: SchemeMastercard, Number: 0x11,
 		SessionKey: SessionKeyMastercard, Padding: PaddingMethod2, Algorithms: tdesOnly,
 		ARPC: ARPCMethod1, ARPCSessionKey: false, IADData: iadCVRCounters,
-		Note: "as CVN 16 plus the 8 counter bytes 9F10[10:18] (paycert reading of the reference doc)",
+		Note:    "as CVN 16 plus the 8 counter bytes 9F10[10:18] (paycert reading of the reference doc); the session key is CVN 16's SKD (vector cvn-mc-16), the AC input has no published vector",
+		Vectors: []string{"cvn-mc-16"},
 	},
 	CVNMastercard20: {
 		Name: "Mastercard CVN 20", Scheme: SchemeMastercard, Number: 0x14,
 		SessionKey: SessionKeyCommon, Padding: PaddingMethod2, Algorithms: tdesOnly,
 		ARPC: ARPCMethod1, ARPCSessionKey: true, IADData: iadCVR,
-		Note: "common SK R=ATC||0..0; data + 6-byte CVR; ARPC 1 with SK (pyemv test_mastercard_cvn20)",
+		Note:    "common SK R=ATC||0..0; data + 6-byte CVR; ARPC 1 with SK (pyemv test_mastercard_cvn20)",
+		Vectors: []string{"cvn-mc-20"},
 	},
 	CVNMastercard21: {
 		Name: "Mastercard CVN 21", Scheme: SchemeMastercard, Number: 0x15,
 		SessionKey: SessionKeyCommon, Padding: PaddingMethod2, Algorithms: tdesOnly,
 		ARPC: ARPCMethod1, ARPCSessionKey: true, IADData: iadCVRCounters,
-		Note: "as CVN 20 plus the 8 counter bytes 9F10[10:18] (paycert reading of the reference doc)",
+		Note:    "as CVN 20 plus the 8 counter bytes 9F10[10:18] (paycert reading of the reference doc); the session key is CVN 20's common SK (vector cvn-mc-20), the AC input has no published vector",
+		Vectors: []string{"cvn-mc-20"},
 	},
 	CVNPBOC: {
 		Name: "PBOC CVN 01", Scheme: SchemePBOC, Number: 0x01,
-		SessionKey: SessionKeyCommon, Padding: PaddingMethod2, Algorithms: []Algorithm{AlgTDES, AlgSM4},
+		SessionKey: SessionKeyPBOC, Padding: PaddingMethod2, Algorithms: []Algorithm{AlgTDES, AlgSM4},
 		ARPC: ARPCMethod1, ARPCSessionKey: true, IADData: iadCVR,
-		Note: "paycert reading: common SK, data + 4-byte CVR (03+3), padding 2, ARPC 1 with SK; SM4 analogues",
+		Note:    "PBOC SK from ATC and ATC xor FFFF, data + 4-byte CVR (03+3), padding 2, ARPC 1 with SK: public vectors pboc-sm4-imk-1 (SM4 ICC MK, SK, ARQC) and pboc-tdes-imk-1 (TDES ARQC, ARPC); still paycert readings: the SM4 ARPC and whether the qPBOC GPO cryptogram covers the same data as GENERATE AC",
+		Vectors: []string{"pboc-sm4-imk-1", "pboc-tdes-imk-1"},
 	},
 }
 
@@ -122,6 +137,7 @@ func (c CVN) Info() (info CVNInfo, ok bool) {
 	info = cvnTable[c]
 	info.CVN = c
 	info.Algorithms = slices.Clone(info.Algorithms)
+	info.Vectors = slices.Clone(info.Vectors)
 	return info, true
 }
 

@@ -105,8 +105,8 @@ func optionBData(digits string) []byte {
 //
 // TDES: MK = E(IMK, Y) ‖ E(IMK, Y ⊕ FF..FF) with odd parity (16 bytes,
 // also for a 24-byte IMK).
-// SM4 (paycert reading, no public vector): MK = SM4(IMK, Y ‖ (Y ⊕ FF..FF)),
-// one 16-byte block, no parity adjustment.
+// SM4: MK = SM4(IMK, Y ‖ (Y ⊕ FF..FF)), one 16-byte block, no parity
+// adjustment (public vector pboc-sm4-imk-1 in vectors/emv-arqc.json).
 func DeriveICCMasterKey(imk Key, opt DerivationOption, pan, psn string) (Key, error) {
 	if err := imk.valid(); err != nil {
 		return Key{}, fmt.Errorf("emvcrypto: derive ICC master key: %w", err)
@@ -152,11 +152,14 @@ const (
 	SessionKeyNone SessionKeyMethod = 1
 	// SessionKeyCommon is the EMV common session key (EMV Book 2 A1.3)
 	// with R = ATC ‖ 00 00 00 00 00 00 (Visa CVN 18/22, Mastercard CVN
-	// 20/21, and PBOC in the paycert reading).
+	// 20/21). PBOC does not use it (see SessionKeyPBOC).
 	SessionKeyCommon SessionKeyMethod = 2
 	// SessionKeyMastercard is the Mastercard SKD variant of the common
 	// session key with R = ATC ‖ 00 00 ‖ UN (Mastercard CVN 16/17).
 	SessionKeyMastercard SessionKeyMethod = 3
+	// SessionKeyPBOC is the PBOC/UnionPay AC session key (JR/T 0025),
+	// derived from the ATC and its complement (DerivePBOCSessionKey).
+	SessionKeyPBOC SessionKeyMethod = 4
 )
 
 // String returns a short name of the method.
@@ -168,6 +171,8 @@ func (m SessionKeyMethod) String() string {
 		return "common(ATC)"
 	case SessionKeyMastercard:
 		return "mastercard(ATC,UN)"
+	case SessionKeyPBOC:
+		return "pboc(ATC)"
 	}
 	return fmt.Sprintf("SessionKeyMethod(%d)", uint8(m))
 }
@@ -199,8 +204,12 @@ func SessionKeyDiversifier(m SessionKeyMethod, atc, un []byte) ([]byte, error) {
 // an explicit 8-byte diversifier r (EMV Book 2 A1.3.1).
 //
 // TDES: SK = E(MK, R with R[2]=F0) ‖ E(MK, R with R[2]=0F), odd parity.
-// SM4 (paycert reading, no public vector): the same two 8-byte values form
-// one 16-byte block, SK = SM4(MK, (R with R[2]=F0) ‖ (R with R[2]=0F)).
+// SM4: the same two 8-byte values form one 16-byte block, SK = SM4(MK,
+// (R with R[2]=F0) ‖ (R with R[2]=0F)). No cryptogram version uses the
+// SM4 form and it has no public vector: it was paycert's former reading of
+// PBOC, which the public PBOC vectors refute (see DerivePBOCSessionKey);
+// it remains only so that the reference card can reproduce that mistake
+// as a fault.
 func DeriveCommonSessionKey(mk Key, r []byte) (Key, error) {
 	if err := mk.valid(); err != nil {
 		return Key{}, fmt.Errorf("emvcrypto: derive session key: %w", err)
@@ -215,15 +224,43 @@ func DeriveCommonSessionKey(mk Key, r []byte) (Key, error) {
 	return splitDerive(mk, l[:], rr[:], "session key")
 }
 
+// DerivePBOCSessionKey derives the PBOC/UnionPay application cryptogram
+// session key (JR/T 0025) from the ICC master key mk and the 2-byte ATC:
+//
+//	TDES: SK = E(MK, 000000000000 ‖ ATC) ‖ E(MK, 000000000000 ‖ (ATC ⊕ FFFF)), odd parity
+//	SM4:  SK = SM4(MK, 000000000000 ‖ ATC ‖ 000000000000 ‖ (ATC ⊕ FFFF)), one block
+//
+// This is not the EMV common session key (no F0/0F marker bytes, and the
+// ATC is right-aligned). Both forms reproduce the public vectors
+// pboc-sm4-imk-1 (session key and ARQC) and pboc-tdes-imk-1 (ARQC and
+// ARPC) in vectors/emv-arqc.json; the EMV common session key reproduces
+// neither. Parity adjustment of the TDES key does not affect any
+// cryptogram (DES ignores the parity bits).
+func DerivePBOCSessionKey(mk Key, atc []byte) (Key, error) {
+	if err := mk.valid(); err != nil {
+		return Key{}, fmt.Errorf("emvcrypto: derive PBOC session key: %w", err)
+	}
+	if len(atc) != 2 {
+		return Key{}, fmt.Errorf("emvcrypto: derive PBOC session key: ATC must be 2 bytes, got %d", len(atc))
+	}
+	var l, r [8]byte
+	l[6], l[7] = atc[0], atc[1]
+	r[6], r[7] = ^atc[0], ^atc[1]
+	return splitDerive(mk, l[:], r[:], "PBOC session key")
+}
+
 // DeriveSessionKey derives the application cryptogram session key from
 // the ICC master key mk with method m (see SessionKeyDiversifier for atc
-// and un). For SessionKeyNone it returns mk.
+// and un; SessionKeyPBOC uses only atc). For SessionKeyNone it returns mk.
 func DeriveSessionKey(mk Key, m SessionKeyMethod, atc, un []byte) (Key, error) {
 	if err := mk.valid(); err != nil {
 		return Key{}, fmt.Errorf("emvcrypto: derive session key: %w", err)
 	}
-	if m == SessionKeyNone {
+	switch m {
+	case SessionKeyNone:
 		return mk, nil
+	case SessionKeyPBOC:
+		return DerivePBOCSessionKey(mk, atc)
 	}
 	r, err := SessionKeyDiversifier(m, atc, un)
 	if err != nil {

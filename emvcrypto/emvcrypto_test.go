@@ -248,7 +248,7 @@ func TestPad(t *testing.T) {
 }
 
 func TestSM4Constructions(t *testing.T) {
-	// The SM4 paycert reading, recomputed from EncryptBlock.
+	// The SM4 constructions, recomputed from EncryptBlock.
 	imk := mustKey(t, emvcrypto.AlgSM4, testIMK)
 	mk, err := emvcrypto.DeriveICCMasterKey(imk, emvcrypto.OptionA, "6299999999999999", "00")
 	if err != nil {
@@ -263,13 +263,23 @@ func TestSM4Constructions(t *testing.T) {
 	if !bytes.Equal(mk.Bytes(), want) {
 		t.Errorf("SM4 ICC MK = %X, want SM4(IMK, Y||~Y) = %X", mk.Bytes(), want)
 	}
-	sk, err := emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyCommon, []byte{0x0A, 0xDC}, nil)
+	// PBOC session key: one block, ATC and its complement right-aligned.
+	sk, err := emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyPBOC, []byte{0x0A, 0xDC}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ = mk.EncryptBlock(mustHex(t, "0000000000000ADC000000000000F523"))
+	if !bytes.Equal(sk.Bytes(), want) {
+		t.Errorf("SM4 PBOC SK = %X, want %X", sk.Bytes(), want)
+	}
+	// The EMV common session key in its SM4 form (used by no version).
+	csk, err := emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyCommon, []byte{0x0A, 0xDC}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, _ = mk.EncryptBlock(mustHex(t, "0ADCF000000000000ADC0F0000000000"))
-	if !bytes.Equal(sk.Bytes(), want) {
-		t.Errorf("SM4 SK = %X, want %X", sk.Bytes(), want)
+	if !bytes.Equal(csk.Bytes(), want) {
+		t.Errorf("SM4 common SK = %X, want %X", csk.Bytes(), want)
 	}
 	// CBC-MAC, 16-byte blocks, truncated to 8 bytes.
 	data := mustHex(t, "00112233445566778899AABBCCDDEEFF01")
@@ -575,5 +585,29 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestPBOCSessionKeyArguments(t *testing.T) {
+	mk := mustKey(t, emvcrypto.AlgTDES, testIMK)
+	for _, atc := range [][]byte{nil, {0x01}, {0x00, 0x01, 0x02}} {
+		if _, err := emvcrypto.DerivePBOCSessionKey(mk, atc); err == nil {
+			t.Errorf("DerivePBOCSessionKey(ATC %X) succeeded", atc)
+		}
+	}
+	if _, err := emvcrypto.DerivePBOCSessionKey(emvcrypto.Key{}, []byte{0, 1}); err == nil {
+		t.Error("DerivePBOCSessionKey(zero key) succeeded")
+	}
+	if _, err := emvcrypto.SessionKeyDiversifier(emvcrypto.SessionKeyPBOC, []byte{0, 1}, nil); err == nil {
+		t.Error("SessionKeyDiversifier(PBOC) returned an R")
+	}
+	if got := emvcrypto.SessionKeyPBOC.String(); got != "pboc(ATC)" {
+		t.Errorf("SessionKeyPBOC.String() = %q", got)
+	}
+	// Through DeriveSessionKey, equal to the direct call.
+	a, err1 := emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyPBOC, []byte{0x02, 0x40}, nil)
+	b, err2 := emvcrypto.DerivePBOCSessionKey(mk, []byte{0x02, 0x40})
+	if err1 != nil || err2 != nil || !a.Equal(b) {
+		t.Errorf("DeriveSessionKey(PBOC) and DerivePBOCSessionKey differ: %v, %v", err1, err2)
 	}
 }

@@ -104,8 +104,9 @@ func retailMAC(b1, b2 cipher.Block, data []byte, p Padding) ([]byte, error) {
 //
 // TDES (k must be 16 bytes): ISO/IEC 9797-1 MAC algorithm 3 with single
 // DES, K1 = k[0:8], K2 = k[8:16], as EMV Book 2 A1.2 specifies.
-// SM4 (paycert reading): ISO/IEC 9797-1 MAC algorithm 1 (zero-IV CBC-MAC)
-// over 16-byte blocks, output truncated to the leftmost 8 bytes.
+// SM4: ISO/IEC 9797-1 MAC algorithm 1 (zero-IV CBC-MAC) over 16-byte
+// blocks, output truncated to the leftmost 8 bytes (reproduces the public
+// PBOC vector pboc-sm4-imk-1).
 func MAC(k Key, data []byte, p Padding) ([]byte, error) {
 	if err := k.valid(); err != nil {
 		return nil, fmt.Errorf("emvcrypto: MAC: %w", err)
@@ -153,9 +154,9 @@ func (m ARPCMethod) String() string {
 // authorisation response code) 2 bytes.
 //
 // TDES: ARPC = TDES(K, ARQC ⊕ (ARC ‖ 000000000000)).
-// SM4 (paycert reading): X = ARQC ⊕ (ARC ‖ 000000000000) is extended with
-// eight zero bytes to one 16-byte block and ARPC is the leftmost 8 bytes
-// of SM4(K, X ‖ 00..00).
+// SM4 (paycert reading, no public vector): X = ARQC ⊕ (ARC ‖
+// 000000000000) is extended with eight zero bytes to one 16-byte block and
+// ARPC is the leftmost 8 bytes of SM4(K, X ‖ 00..00).
 func ARPC1(k Key, arqc, arc []byte) ([]byte, error) {
 	if err := k.valid(); err != nil {
 		return nil, fmt.Errorf("emvcrypto: ARPC method 1: %w", err)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -235,6 +237,8 @@ func (v vt) sessionKey() emvcrypto.Key {
 		sk, err = emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyCommon, tags[emvcrypto.TagATC], nil)
 	case "mc_skd":
 		sk, err = emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyMastercard, tags[emvcrypto.TagATC], tags[emvcrypto.TagUnpredictableNumber])
+	case "pboc":
+		sk, err = emvcrypto.DeriveSessionKey(mk, emvcrypto.SessionKeyPBOC, tags[emvcrypto.TagATC], nil)
 	default:
 		v.Fatalf("unknown skMode %q", v.c.SKMode)
 	}
@@ -416,10 +420,30 @@ func runMACAlg3(v vt) {
 	v.expect("MAC", mac, v.c.MAC)
 }
 
+// skModes maps the vector skMode values that name a session key method to
+// that method.
+var skModes = map[string]emvcrypto.SessionKeyMethod{
+	"none": emvcrypto.SessionKeyNone, "csk_atc": emvcrypto.SessionKeyCommon,
+	"mc_skd": emvcrypto.SessionKeyMastercard, "pboc": emvcrypto.SessionKeyPBOC,
+}
+
 func runARQC(v vt) {
+	if v.c.ICCMK != "" {
+		v.expect("ICC MK", v.iccMK().Bytes(), v.c.ICCMK)
+	}
 	sk := v.sessionKey()
+	if v.c.SessionKey != "" {
+		v.expect("session key", sk.Bytes(), v.c.SessionKey)
+	}
 	if v.c.SKKCV != "" {
 		v.expectStr("session key KCV", v.kcvHex(sk), v.c.SKKCV)
+	}
+	if m, ok := skModes[v.c.SKMode]; ok && v.c.CVN != "" {
+		// The CVN registry must select the session key method the vector
+		// was computed with.
+		if info, _ := v.cvn().Info(); info.SessionKey != m {
+			v.Errorf("%v: registry session key %v, vector skMode %q", v.cvn(), info.SessionKey, v.c.SKMode)
+		}
 	}
 	var data []byte
 	if v.c.Data != "" {
@@ -606,32 +630,117 @@ func runRoundTrip(v vt) {
 	}
 }
 
-// TestVectorsCoverShared checks that every case of the shared vector file
-// is carried into the local file, when the shared file is available.
-func TestVectorsCoverShared(t *testing.T) {
-	b, err := os.ReadFile("/work/shared/vectors/emv-arqc.json")
+// sharedDir returns the shared input directory, ../shared relative to the
+// repository root (the directory holding go.mod), found by walking up from
+// the test's working directory (the package directory).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
 	if err != nil {
-		t.Skipf("shared vector file not available: %v", err)
-	}
-	var shared struct {
-		Vectors []struct {
-			ID string `json:"id"`
-		} `json:"vectors"`
-	}
-	if err := json.Unmarshal(b, &shared); err != nil {
 		t.Fatal(err)
 	}
-	local := map[string]int{}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's working directory")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("shared inputs not available: %s (../shared next to the repository root) is absent, so the local vectors cannot be compared with them: %v", shared, err)
+	}
+	return shared
+}
+
+// TestVectorsCoverShared checks that every case of the shared vector files
+// (vectors/emv-arqc.json and vectors/pboc-arqc.json in ../shared) is
+// carried into the local file as a published case with the same
+// provenance. It runs whenever ../shared exists and skips only when it is
+// absent.
+func TestVectorsCoverShared(t *testing.T) {
+	dir := sharedDir(t)
+	local := map[string][]vecTest{}
 	for _, g := range loadVectors(t).TestGroups {
 		for _, c := range g.Tests {
 			if hasFlag(c, "published") {
-				local[c.SourceID]++
+				local[c.SourceID] = append(local[c.SourceID], c)
 			}
 		}
 	}
-	for _, v := range shared.Vectors {
-		if local[v.ID] == 0 {
-			t.Errorf("shared vector %s is not carried over", v.ID)
+	for _, name := range []string{"emv-arqc.json", "pboc-arqc.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, "vectors", name))
+		if err != nil {
+			t.Fatalf("shared directory present but %s unreadable: %v", name, err)
+		}
+		var shared struct {
+			Vectors []struct {
+				ID         string          `json:"id"`
+				Provenance json.RawMessage `json:"provenance"`
+			} `json:"vectors"`
+		}
+		if err := json.Unmarshal(b, &shared); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(shared.Vectors) == 0 {
+			t.Errorf("%s: no vectors", name)
+		}
+		for _, v := range shared.Vectors {
+			cases := local[v.ID]
+			if len(cases) == 0 {
+				t.Errorf("%s: shared vector %s is not carried over", name, v.ID)
+			}
+			for _, c := range cases {
+				if !jsonEqual(t, c.Provenance, v.Provenance) {
+					t.Errorf("%s: tcId %d (%s) provenance %s, shared %s", name, c.TcID, v.ID, c.Provenance, v.Provenance)
+				}
+			}
+		}
+	}
+}
+
+func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// TestEveryCVNHasSessionKeyVector enforces that no cryptogram version's
+// session key rests on paycert's code alone: each lists published vectors
+// (CVNInfo.Vectors) that derive the session key with the version's method
+// from an ICC or issuer master key and are valid cases of the vector file
+// (TestVectors runs them), or says plainly that it has none.
+func TestEveryCVNHasSessionKeyVector(t *testing.T) {
+	f := loadVectors(t)
+	for _, c := range emvcrypto.CVNs() {
+		info, _ := c.Info()
+		if len(info.Vectors) == 0 {
+			if !strings.Contains(info.Note, "no published vector") {
+				t.Errorf("%v: no published vector listed and its note does not say so", c)
+			}
+			continue
+		}
+		for _, id := range info.Vectors {
+			found := false
+			for _, g := range f.TestGroups {
+				for _, tc := range g.Tests {
+					if tc.SourceID != id || !hasFlag(tc, "published") || tc.Result != "valid" || tc.SK != "" {
+						continue
+					}
+					if m, ok := skModes[tc.SKMode]; ok && m == info.SessionKey && (tc.IMK != "" || tc.MK != "") {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%v: vector %s has no valid published case deriving a %v session key", c, id, info.SessionKey)
+			}
 		}
 	}
 }

@@ -2,16 +2,20 @@
 """Convert the shared DUKPT vector files into paycert's Wycheproof-like layout.
 
 This produced vectors/dukpt-tdes.json, vectors/dukpt-aes.json and vectors/cmac.json
-from /work/shared/vectors/dukpt-*.json (run: python3 dukpt/testdata/convert_vectors.py).
+from the shared vectors/dukpt-*.json, which live in ../shared relative to the
+repository root (run from anywhere: python3 dukpt/testdata/convert_vectors.py;
+set PAYCERT_SHARED to use another shared directory).
 Every expected value is copied programmatically from the shared files (or, for
 cmac.json, from RFC 4493 / NIST SP 800-38B); cases added by paycert carry the flag
 "paycert-derived" and say so in the comment.
 """
-import json, sys
+import json, os, sys
 from collections import OrderedDict
 
-SHARED = "/work/shared/vectors/"
-OUT = "/work/main/vectors/"
+# The repository root is three levels above this file (dukpt/testdata/).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.path.join(os.environ.get("PAYCERT_SHARED", os.path.join(ROOT, "..", "shared")), "vectors") + os.sep
+OUT = os.path.join(ROOT, "vectors") + os.sep
 
 def load(name):
     with open(SHARED + name) as f:

@@ -561,13 +561,33 @@ func (c *Card) cryptogram(vals map[tlv.Tag][]byte, atc, iad []byte) []byte {
 	}
 	tx := emvcrypto.TxDataFromTags(tags)
 	tx.AIP, tx.ATC, tx.IAD = c.aipValue(), atc, iad
-	ac, err := c.issuer.ComputeAC(tx)
+	compute := c.issuer.ComputeAC
+	if c.fault == FaultCSKSessionKey {
+		compute = c.cskCryptogram
+	}
+	ac, err := compute(tx)
 	if err != nil {
 		// Cannot happen with the card's own well-formed data; answer
 		// something that will never verify rather than panic.
 		return make([]byte, 8)
 	}
 	return ac
+}
+
+// cskCryptogram is the cryptogram of fault csk-session-key: the PBOC AC
+// input and MAC, but under the EMV common session key (EMV Book 2 A1.3,
+// R = ATC ‖ 000000000000) derived from the card's ICC master key, which
+// was paycert's reading of PBOC before public vectors refuted it.
+func (c *Card) cskCryptogram(tx emvcrypto.TxData) ([]byte, error) {
+	data, err := emvcrypto.ACInput(emvcrypto.CVNPBOC, tx)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := emvcrypto.DeriveSessionKey(c.issuer.ICCMasterKey(), emvcrypto.SessionKeyCommon, tx.ATC, nil)
+	if err != nil {
+		return nil, err
+	}
+	return emvcrypto.MAC(sk, data, emvcrypto.PaddingMethod2)
 }
 
 // lukCryptogram computes the token cryptogram (package lukac) with the

@@ -20,6 +20,7 @@ const (
 	FaultICSMismatch     = "ics-mismatch"
 	FaultIADWrongCVN     = "iad-wrong-cvn"
 	FaultLUKOveruse      = "luk-overuse"
+	FaultCSKSessionKey   = "csk-session-key"
 )
 
 // Faults is the reference card's fault catalogue: the faults the emv suite
@@ -54,6 +55,8 @@ var Faults = []iut.Fault{
 		MustFail: []string{"EMV-SAD-001"}},
 	{Name: FaultICSMismatch, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "claims offline data authentication (AIP DDA/CDA, a CA key index) while the ICS declares it online-only",
 		MustFail: []string{"EMV-ICS-001"}},
+	{Name: FaultCSKSessionKey, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "derives its PBOC cryptogram session key with the EMV common session key (R = ATC||000000000000) instead of the PBOC session key from the ATC and its complement",
+		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002"}},
 	{Name: FaultIADWrongCVN, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "states a cryptogram version in its IAD that the ICS does not declare",
 		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
 	{Name: FaultLUKOveruse, IUT: iut.Card, Suites: []string{"token"}, Breaks: "keeps computing cryptograms with a limited-use key whose uses are spent or whose validity has ended",

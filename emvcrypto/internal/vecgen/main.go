@@ -1,17 +1,22 @@
 // Command vecgen rebuilds vectors/emv-arqc.json from the shared vector
-// file (published values with provenance) and the shared PBOC APDU
-// samples, adding paycert's own cases.
+// files (published values with provenance: vectors/emv-arqc.json for EMV
+// and vectors/pboc-arqc.json for PBOC/UnionPay) and the shared PBOC APDU
+// samples (reference/pboc_apdu_samples.json), adding paycert's own cases.
 //
-// Every published value is copied, never retyped: the shared file is the
-// single source. Cases paycert adds (negative cases, layouts this package
-// reads, SM4 values of the paycert reading) carry the flag
-// "paycert-derived"; SM4 known answers cite GB/T 32907-2016. Values of
-// flagged "regression-pin" cases are produced by this package and only
-// guard the paycert reading against accidental change.
+// Every published value is copied, never retyped: the shared files are the
+// single source, and every case cites the publication it comes from (a
+// repository, commit and file; an article; a standard and its annex).
+// Cases paycert adds (negative cases, layouts this package reads, values
+// of paycert readings) carry the flag "paycert-derived" and name the
+// published case they are based on; SM4 known answers cite GB/T
+// 32907-2016. Values of flagged "regression-pin" cases are produced by
+// this package and only guard against accidental change.
 //
-// Usage (from the module root):
+// The shared inputs live next to the repository, in ../shared relative to
+// the module root. Usage (from the module root):
 //
-//	go run ./emvcrypto/internal/vecgen -shared /work/shared > vectors/emv-arqc.json
+//	go run ./emvcrypto/internal/vecgen > vectors/emv-arqc.json
+//	go run ./emvcrypto/internal/vecgen -shared path/to/shared > vectors/emv-arqc.json
 package main
 
 import (
@@ -72,6 +77,32 @@ type sharedVector struct {
 		ARPC1       *arpcExpect `json:"arpc1"`
 		ARPC2       *arpcExpect `json:"arpc2"`
 		ARPC2NoProp *arpcExpect `json:"arpc2_noprop"`
+	} `json:"expect"`
+}
+
+// pbocFile is the shared PBOC vector file (vectors/pboc-arqc.json).
+type pbocFile struct {
+	Description string            `json:"description"`
+	Conventions map[string]string `json:"conventions"`
+	Vectors     []pbocVector      `json:"vectors"`
+}
+
+type pbocVector struct {
+	ID         string          `json:"id"`
+	Algorithm  string          `json:"algorithm"`
+	IMK        string          `json:"imk"`
+	PAN        string          `json:"pan"`
+	PSN        string          `json:"psn"`
+	ATC        string          `json:"atc"`
+	IAD        string          `json:"iad"`
+	ACInput    string          `json:"ac_input"`
+	ARC        string          `json:"arc"`
+	Provenance json.RawMessage `json:"provenance"`
+	Expect     struct {
+		ICCMK      string `json:"icc_mk"`
+		SessionKey string `json:"session_key"`
+		ARQC       string `json:"arqc"`
+		ARPC       string `json:"arpc"`
 	} `json:"expect"`
 }
 
@@ -178,10 +209,11 @@ const (
 	flagDerived = "paycert-derived"
 	flagPin     = "regression-pin"
 	flagGBT     = "GB/T 32907-2016"
+	flagPBOC    = "pboc"
 )
 
 func main() {
-	shared := flag.String("shared", "/work/shared", "directory holding vectors/ and reference/")
+	shared := flag.String("shared", filepath.Join("..", "shared"), "directory holding the shared vectors/ and reference/ (default: ../shared, relative to the module root)")
 	flag.Parse()
 	if err := run(*shared); err != nil {
 		fmt.Fprintln(os.Stderr, "vecgen:", err)
@@ -212,6 +244,10 @@ func run(dir string) error {
 	if _, err := readJSON(filepath.Join(dir, "vectors/emv-arqc.json"), &sf); err != nil {
 		return err
 	}
+	var pf pbocFile
+	if _, err := readJSON(filepath.Join(dir, "vectors/pboc-arqc.json"), &pf); err != nil {
+		return err
+	}
 	var samples samplesFile
 	if _, err := readJSON(filepath.Join(dir, "reference/pboc_apdu_samples.json"), &samples); err != nil {
 		return err
@@ -225,13 +261,13 @@ func run(dir string) error {
 		"icc_mk":       "ICC master key derivation from the issuer master key, option A / B; iccMk and/or iccMkKcv are checked",
 		"common_sk":    "EMV common session key from an ICC master key and explicit R",
 		"mac_alg3":     "ISO/IEC 9797-1 MAC algorithm 3; k1/k2 are 8 bytes (single DES) or 16 bytes (each step 2-key TDES)",
-		"arqc":         "application cryptogram: AC = MAC(AC key, data or concatenated tag values, padding). The AC key is 'sk', or derived from imk/method/pan/psn and skMode (csk_r: R given; csk_atc: R = 9F36||000000000000; mc_skd: R = 9F36||0000||9F37; none: ICC MK). With 'cvn' and 'iad' the case is also run through Issuer.ComputeAC/VerifyAC. result 'invalid': the computed AC must differ from 'ac' and verification must fail",
+		"arqc":         "application cryptogram: AC = MAC(AC key, data or concatenated tag values, padding). The AC key is 'sk', or derived from imk/method/pan/psn and skMode (csk_r: R given; csk_atc: R = 9F36||000000000000; mc_skd: R = 9F36||0000||9F37; pboc: PBOC session key from 9F36 and 9F36 xor FFFF; none: ICC MK; alg SM4 for SM4 keys). sessionKey and iccMk, when present, are checked too. With 'cvn' the registry's session key method must match skMode; with 'cvn' and 'iad' the case is also run through Issuer.ComputeAC/VerifyAC. result 'invalid': the computed AC must differ from 'ac' and verification must fail",
 		"arpc1":        "ARPC method 1; the key is 'sk', or derived as in the arqc group and selected by arpcKey (sk | icc_mk)",
 		"arpc2":        "ARPC method 2 (csu, propAuthData); key as in arpc1",
 		"iad":          "issuer application data (9F10) parsing; 'cvn' is the hint ('' = autodetect). Inputs are published; the split is the paycert reading of the layouts (emvcrypto package doc). result 'invalid': ParseIAD must fail",
 		"roundtrip":    "self-consistency: Issuer.ComputeAC then VerifyAC and ARPC/VerifyARPC succeed, and a tampered cryptogram fails. Pinned values (flag regression-pin) come from this package",
 	}
-	alg := map[string]string{"block_cipher": "SM4", "roundtrip": "TDES|SM4", "iad": "n/a"}
+	alg := map[string]string{"block_cipher": "SM4", "roundtrip": "TDES|SM4", "iad": "n/a", "icc_mk": "TDES|SM4", "arqc": "TDES|SM4"}
 	for _, name := range order {
 		a := alg[name]
 		if a == "" {
@@ -330,6 +366,9 @@ func run(dir string) error {
 		}
 	}
 
+	if err := addPBOC(groups, pf); err != nil {
+		return err
+	}
 	if err := addDerived(groups, byID, samples); err != nil {
 		return err
 	}
@@ -338,26 +377,28 @@ func run(dir string) error {
 		Algorithm: "EMV application cryptograms (ARQC/TC/AAC), ARPC methods 1 and 2, ICC master key and session key derivation, ISO/IEC 9797-1 MACs, key check values; TDES and SM4",
 		Schema:    "paycert emv-arqc v1 (Wycheproof-like: testGroups[].tests[] with tcId, comment, flags, inputs, expected values, result)",
 		Header: []string{
-			"Generated by emvcrypto/internal/vecgen from /work/shared/vectors/emv-arqc.json and /work/shared/reference/pboc_apdu_samples.json; published values are copied, not retyped.",
-			"Cases with flag 'published' carry the original id (sourceId, and at the start of comment) and the original per-case provenance.",
-			"Cases with flag 'paycert-derived' were added by paycert (negative cases, the paycert reading of PBOC/SM4, IAD layouts); they are not from a public source. 'regression-pin' values were produced by emvcrypto itself.",
+			"Generated by emvcrypto/internal/vecgen from the shared inputs vectors/emv-arqc.json, vectors/pboc-arqc.json and reference/pboc_apdu_samples.json (in ../shared, relative to the repository root); published values are copied, not retyped.",
+			"Every case cites its published source in 'provenance' (repository, commit and file; article; or standard and annex). Cases with flag 'published' also carry the original id (sourceId, and at the start of comment).",
+			"Cases with flag 'paycert-derived' were added by paycert (negative cases, 9F10 built around a published CVR, IAD layouts, round trips); they name the published case they are based on ('basedOn' or 'inputsFrom') but their expected values are not published. 'regression-pin' values were produced by emvcrypto itself.",
 			"SM4 known answers carry the flag 'GB/T 32907-2016' and cite the standard's annex.",
 		},
 		Provenance: map[string]any{
-			"sharedFile":                     "/work/shared/vectors/emv-arqc.json",
-			"sharedDescription":              sf.Description,
-			"sharedProvenanceNote":           sf.ProvenanceNote,
-			"sources":                        sources(sf),
-			"pbocSamplesFile":                "/work/shared/reference/pboc_apdu_samples.json",
-			"standards":                      []string{"EMV Book 2 (Annex A1.3, A1.4, 8.1, 8.2)", "ISO/IEC 9797-1 (MAC algorithms 1 and 3, padding methods 1 and 2)", "GB/T 32907-2016 (SM4)"},
-			"paycertReadingDocumentedIn":     "github.com/paycert/paycert/emvcrypto package documentation",
-			"paycertReadingHasPublicVectors": false,
+			"sharedFiles":           []string{"vectors/emv-arqc.json", "vectors/pboc-arqc.json", "reference/pboc_apdu_samples.json"},
+			"sharedFilesLocation":   "../shared, relative to the repository root (not part of the repository)",
+			"sharedDescription":     sf.Description,
+			"sharedProvenanceNote":  sf.ProvenanceNote,
+			"pbocSharedDescription": pf.Description,
+			"sources":               sources(sf, pf),
+			"standards":             []string{"EMV Book 2 (Annex A1.3, A1.4, 8.1, 8.2)", "ISO/IEC 9797-1 (MAC algorithms 1 and 3, padding methods 1 and 2)", "GB/T 32907-2016 (SM4), annex A", "JR/T 0025 (PBOC 3.0; its text was not available to paycert: PBOC values come from the published articles in sources)"},
+			"pbocPublicVectors":     "pboc-sm4-imk-1 (SM4 ICC master key, session key, ARQC) and pboc-tdes-imk-1 (TDES ARQC, ARPC method 1)",
+			"pbocStillReadings":     "SM4 ARPC method 1 (no public vector); whether the qPBOC GPO cryptogram covers the same data as GENERATE AC; the 9F10 layout beyond bytes 1-8; see the emvcrypto package documentation",
 		},
 		Notes: map[string]string{
-			"published":        "value copied from the shared vector file; see the case's provenance",
-			flagDerived:        "case added by paycert; not from a public source (negative case, paycert reading of PBOC/SM4, or IAD split per the documented layout)",
-			flagPin:            "expected value computed by emvcrypto under the paycert reading; guards against accidental change only",
+			"published":        "value copied from a shared vector file; see the case's provenance",
+			flagDerived:        "case added by paycert; its expected value is not published (negative case, 9F10 built around a published CVR, IAD split per the documented layout, or round trip)",
+			flagPin:            "expected value computed by emvcrypto; guards against accidental change only",
 			flagGBT:            "known answer from GB/T 32907-2016 (SM4), annex A",
+			flagPBOC:           "PBOC/UnionPay CVN 01 (JR/T 0025) case: ICC MK option A, PBOC session key from ATC and ATC xor FFFF, PBOC AC input",
 			"option-A":         "ICC master key option A",
 			"option-B":         "ICC master key option B",
 			"padding-1":        "ISO/IEC 9797-1 padding method 1",
@@ -365,16 +406,21 @@ func run(dir string) error {
 			"negative":         "result is 'invalid': the implementation must reject or must not reproduce the value",
 			"pboc-real-card":   "inputs from the qPBOC log of a real UnionPay card (pboc_apdu_samples.json)",
 			"pboc-blog-sample": "inputs from a third-party blog sample (pboc_apdu_samples.json)",
-			"paycert-sm4-mac":  "SM4 AC: ISO/IEC 9797-1 algorithm 1, 16-byte blocks, truncated to 8 bytes (paycert reading)",
+			"sm4-mac":          "SM4 AC: zero-IV CBC-MAC (ISO/IEC 9797-1 algorithm 1) over 16-byte blocks, leftmost 8 bytes; reproduces pboc-sm4-imk-1",
+			"paycert-sm4-arpc": "SM4 ARPC method 1 is the paycert reading (no public vector)",
 		},
 		Conventions: map[string]string{},
 	}
 	for k, v := range sf.Conventions {
 		f.Conventions[k] = v
 	}
+	for k, v := range pf.Conventions {
+		f.Conventions["pboc_"+k] = v
+	}
 	f.Conventions["paycert_kcv"] = "kcvLength is given per group (2 for the published cases); emvcrypto exposes the KCV length as a parameter (Key.KCV(n)), 3 bytes in key printouts"
-	f.Conventions["paycert_sm4"] = "SM4 (paycert reading): ICC MK = SM4(IMK, Y||(Y xor FF..FF)); SK = SM4(MK, R[2]=F0 || R[2]=0F); AC = ISO/IEC 9797-1 alg 1 over 16-byte blocks, leftmost 8 bytes; ARPC1 = leftmost 8 bytes of SM4(K, (ARQC xor ARC||0..0)||00..00); KCV = SM4(K, 0^16)"
-	f.Conventions["paycert_pboc"] = "PBOC (paycert reading): 9F10 = 07|DKI|CVN|CVR(03+3)|alg id (01 TDES, 04 SM4)|[IDD len|IDD]; AC input = 9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82 9F36 || CVR(4 bytes incl. 03); common SK with R = ATC||000000000000; padding method 2; ARPC method 1 with SK"
+	f.Conventions["paycert_sm4"] = "SM4: ICC MK = SM4(IMK, Y||(Y xor FF..FF)), SK = SM4(MK, 000000000000||ATC||000000000000||(ATC xor FFFF)) and AC = zero-IV CBC-MAC over 16-byte blocks, leftmost 8 bytes, as published (pboc_*); paycert reading without a public vector: ARPC1 = leftmost 8 bytes of SM4(K, (ARQC xor ARC||0..0)||00..00); KCV = SM4(K, 0^16)"
+	f.Conventions["paycert_pboc"] = "PBOC: AC input, session key, padding method 2 and TDES ARPC method 1 with SK as published (pboc_*); paycert reading: 9F10 = 07|DKI|CVN|CVR(03+3)|alg id (01 TDES, 04 SM4)|[IDD len|IDD]; the qPBOC GPO cryptogram covers the same data as GENERATE AC"
+	f.Conventions["skMode_pboc"] = "skMode 'pboc': the PBOC session key from 9F36 (pboc_pboc_sk)"
 	f.Conventions["result"] = "valid: the implementation must reproduce every expected value; invalid: it must not (or must reject the input)"
 	tc := 0
 	for _, name := range order {
@@ -404,19 +450,30 @@ func contains(s []string, x string) bool {
 	return false
 }
 
-func sources(sf sharedFile) []json.RawMessage {
+func sources(sf sharedFile, pf pbocFile) []json.RawMessage {
 	seen := map[string]bool{}
 	var out []json.RawMessage
-	for _, v := range sf.Vectors {
+	addProv := func(raw json.RawMessage) {
 		var p map[string]any
-		_ = json.Unmarshal(v.Provenance, &p)
-		key := fmt.Sprint(p["repo"], "@", p["commit"], ":", p["path"])
-		if seen[key] {
-			continue
+		_ = json.Unmarshal(raw, &p)
+		var entry map[string]any
+		if p["repo"] != nil {
+			entry = map[string]any{"repo": p["repo"], "commit": p["commit"], "path": p["path"]}
+		} else {
+			entry = map[string]any{"source": p["source"]}
 		}
-		seen[key] = true
-		b, _ := json.Marshal(map[string]any{"repo": p["repo"], "commit": p["commit"], "path": p["path"]})
+		b, _ := json.Marshal(entry)
+		if seen[string(b)] {
+			return
+		}
+		seen[string(b)] = true
 		out = append(out, b)
+	}
+	for _, v := range sf.Vectors {
+		addProv(v.Provenance)
+	}
+	for _, v := range pf.Vectors {
+		addProv(v.Provenance)
 	}
 	return out
 }
@@ -502,7 +559,7 @@ func addDerived(groups map[string]*Group, byID map[string]sharedVector, samples 
 		t := clone(*base)
 		t.Flags = append([]string{flagDerived}, extra...)
 		t.Comment = comment
-		t.Provenance = derivedProv("derived by paycert from " + base.SourceID)
+		t.Provenance = provNoteFrom(base.Provenance, "derived by paycert from "+base.SourceID)
 		return t
 	}
 
@@ -513,7 +570,7 @@ func addDerived(groups map[string]*Group, byID map[string]sharedVector, samples 
 	add("block_cipher", &Test{Comment: "GB/T 32907-2016 annex A example 2: 1,000,000 encryptions", Flags: []string{flagGBT}, Provenance: gbt,
 		Key: "0123456789ABCDEFFEDCBA9876543210", Msg: "0123456789ABCDEFFEDCBA9876543210", Iterations: 1000000, CT: "595298C7C6FD271F0402F804C33D3F66", Result: "valid"})
 	add("block_cipher", &Test{Comment: "example 1 ciphertext under a different key (last key byte 10 -> 11)", Flags: []string{flagDerived, flagGBT},
-		Provenance: derivedProv("negative case built from GB/T 32907-2016 example 1"),
+		Provenance: provNoteFrom(gbt, "negative case built from GB/T 32907-2016 example 1"),
 		Key:        "0123456789ABCDEFFEDCBA9876543211", Msg: "0123456789ABCDEFFEDCBA9876543210", Iterations: 1, CT: "681EDF34D206965E86B3E94F536E4246", Result: "invalid"})
 
 	// Negative cases derived from published ones.
@@ -688,13 +745,13 @@ func addRoundTrips(add func(string, *Test), byID map[string]sharedVector, sample
 		t := &Test{
 			Comment: c.name + " round trip on the real card's transaction data (test IMK; SM4 9F10 has algorithm id 04)",
 			Alg:     c.alg,
-			Flags:   []string{flagDerived, flagPin, "pboc-real-card"}, CVN: "pboc", IMK: imk, Method: "A", PAN: pan, PSN: resp["5F34"],
-			SKMode: "csk_atc", Padding: 2, Tags: tags, IAD: c.iad, ARC: "3030",
-			Provenance: provNote("paycert reading of PBOC " + c.alg + "; the card's real keys are unknown, so its 9F26 is not reproduced"),
+			Flags:   []string{flagDerived, flagPin, flagPBOC, "pboc-real-card"}, CVN: "pboc", IMK: imk, Method: "A", PAN: pan, PSN: resp["5F34"],
+			SKMode: "pboc", Padding: 2, Tags: tags, IAD: c.iad, ARC: "3030",
+			Provenance: provNote("PBOC " + c.alg + " as backed by the public vectors pboc-sm4-imk-1 and pboc-tdes-imk-1 (SM4 ARPC: paycert reading); the card's real keys are unknown, so its 9F26 is not reproduced"),
 			Result:     "valid",
 		}
 		if c.alg == "SM4" {
-			t.Flags = append(t.Flags, "paycert-sm4-mac")
+			t.Flags = append(t.Flags, "sm4-mac", "paycert-sm4-arpc")
 		}
 		if err := pin(t, c.alg); err != nil {
 			return err
@@ -728,7 +785,7 @@ func provNoteFrom(p json.RawMessage, why string) json.RawMessage {
 }
 
 // pin fills AC, ARPC and the key check values of a round-trip case using
-// the Issuer, i.e. the paycert reading.
+// the Issuer, i.e. emvcrypto's definition of the version.
 func pin(t *Test, alg string) error {
 	a := emvcrypto.AlgTDES
 	if alg == "SM4" {
@@ -776,5 +833,107 @@ func pin(t *Test, alg string) error {
 		return fmt.Errorf("%s: session key KCV %X, published %s", t.Comment, skKCV, t.SKKCV)
 	}
 	t.AC, t.ARPC, t.SKKCV, t.ICCMKKCV = fmt.Sprintf("%X", ac), fmt.Sprintf("%X", arpc), fmt.Sprintf("%X", skKCV), fmt.Sprintf("%X", mkKCV)
+	return nil
+}
+
+// pbocInputTags splits a published PBOC AC input (9F02 9F03 9F1A 95 5F2A
+// 9A 9C 9F37 82 9F36 followed by the 4-byte CVR) into its data elements;
+// the CVR becomes the pseudo tag "CVR(from 9F10)".
+func pbocInputTags(acInput string) ([][2]string, error) {
+	elems := []struct {
+		tag string
+		n   int
+	}{{"9F02", 6}, {"9F03", 6}, {"9F1A", 2}, {"95", 5}, {"5F2A", 2}, {"9A", 3}, {"9C", 1}, {"9F37", 4}, {"82", 2}, {"9F36", 2}, {"CVR(from 9F10)", 4}}
+	var out [][2]string
+	off := 0
+	for _, e := range elems {
+		if len(acInput) < off+2*e.n {
+			return nil, fmt.Errorf("AC input %s too short for %s", acInput, e.tag)
+		}
+		out = append(out, [2]string{e.tag, acInput[off : off+2*e.n]})
+		off += 2 * e.n
+	}
+	if off != len(acInput) {
+		return nil, fmt.Errorf("AC input %s is %d hex digits, want %d", acInput, len(acInput), off)
+	}
+	return out, nil
+}
+
+// addPBOC carries the published PBOC vectors (shared vectors/pboc-arqc.json)
+// into the icc_mk, arqc and arpc1 groups, and adds paycert's cases around
+// them: the SM4 vector through the Issuer with a 9F10 built around its
+// published CVR, and negative cases showing that the EMV common session key
+// does not reproduce the published cryptograms.
+func addPBOC(groups map[string]*Group, pf pbocFile) error {
+	add := func(g string, t *Test) { groups[g].Tests = append(groups[g].Tests, t) }
+	for _, v := range pf.Vectors {
+		alg := strings.ToUpper(v.Algorithm)
+		if alg != "SM4" && alg != "TDES" {
+			return fmt.Errorf("%s: unknown algorithm %q", v.ID, v.Algorithm)
+		}
+		tags, err := pbocInputTags(v.ACInput)
+		if err != nil {
+			return fmt.Errorf("%s: %w", v.ID, err)
+		}
+		if tags[9][1] != v.ATC {
+			return fmt.Errorf("%s: ATC %s in the AC input, %s in the vector", v.ID, tags[9][1], v.ATC)
+		}
+		cvr := tags[10][1]
+		if v.IAD != "" && (len(v.IAD) < 14 || v.IAD[6:14] != cvr) {
+			return fmt.Errorf("%s: CVR %s is not 9F10 bytes 4-7 of %s", v.ID, cvr, v.IAD)
+		}
+		pub := func(comment string, flags ...string) *Test {
+			return &Test{Comment: v.ID + ": " + comment, SourceID: v.ID, Flags: append([]string{"published", flagPBOC}, flags...),
+				Provenance: v.Provenance, Alg: alg, Result: "valid"}
+		}
+		if v.Expect.ICCMK != "" {
+			t := pub("PBOC "+alg+" ICC master key option A", "option-A")
+			t.IMK, t.Method, t.PAN, t.PSN, t.ICCMK = v.IMK, "A", v.PAN, v.PSN, v.Expect.ICCMK
+			add("icc_mk", t)
+		}
+		keyFields := func(t *Test) {
+			t.IMK, t.Method, t.PAN, t.PSN, t.SKMode = v.IMK, "A", v.PAN, v.PSN, "pboc"
+		}
+		if v.Expect.ARQC != "" {
+			t := pub("PBOC "+alg+" ARQC (PBOC session key from ATC and ATC xor FFFF)", "padding-2")
+			keyFields(t)
+			t.CVN, t.Tags, t.IAD, t.Data, t.Padding = "pboc", tags, v.IAD, v.ACInput, 2
+			t.ICCMK, t.SessionKey, t.AC = v.Expect.ICCMK, v.Expect.SessionKey, v.Expect.ARQC
+			add("arqc", t)
+			if v.IAD == "" {
+				// The Issuer needs a 9F10: build the PBOC layout around the
+				// published CVR (DKI 00, CVN 01, the algorithm id).
+				id := "01"
+				if alg == "SM4" {
+					id = "04"
+				}
+				d := *t
+				d.Flags = []string{flagDerived, flagPBOC, "padding-2"}
+				d.Comment = v.ID + " through Issuer with 9F10 = 07|00|01|CVR|" + id + " built around the published CVR; published ICC MK, session key and ARQC expected"
+				d.SourceID = v.ID
+				d.Provenance = provNoteFrom(v.Provenance, "9F10 built by paycert around the published CVR (the source does not publish 9F10); expected values published")
+				d.IAD = "070001" + cvr + id
+				add("arqc", &d)
+			}
+			// The EMV common session key must not reproduce the ARQC: this
+			// is the derivation paycert used before the public vectors.
+			n := *t
+			n.Flags = []string{flagDerived, flagPBOC, "negative"}
+			n.Comment = v.ID + " with the EMV common session key (R = ATC||000000000000) instead of the PBOC session key"
+			n.Provenance = provNoteFrom(v.Provenance, "negative case built by paycert: the shared file states that the EMV common session key reproduces none of its vectors")
+			n.SKMode, n.CVN, n.IAD, n.ICCMK, n.SessionKey, n.Result = "csk_atc", "", "", "", "", "invalid"
+			add("arqc", &n)
+		}
+		if v.Expect.ARPC != "" {
+			if alg != "TDES" {
+				return fmt.Errorf("%s: only TDES ARPCs are expected in the shared file", v.ID)
+			}
+			t := pub("PBOC TDES ARPC method 1 with sk")
+			keyFields(t)
+			t.CVN, t.Tags = "pboc", tags
+			t.ARQC, t.ARPCKey, t.ARC, t.ARPC = v.Expect.ARQC, "sk", v.ARC, v.Expect.ARPC
+			add("arpc1", t)
+		}
+	}
 	return nil
 }
