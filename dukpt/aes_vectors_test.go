@@ -341,38 +341,7 @@ func TestAESVectors(t *testing.T) {
 		})
 	})
 
-	type counterTest struct {
-		Counter string `json:"counter"`
-	}
-	forGroups(v, "AesDukptCounterValidity", func(_ struct{}, tests []json.RawMessage) {
-		runTests(v, tests, func(t *testing.T, h testHeader, tc counterTest) {
-			err := ValidAESCounter(parseCounter(t, tc.Counter))
-			if (err == nil) != (h.Result == "valid") {
-				t.Fatalf("ValidAESCounter(%s) = %v, result %s", tc.Counter, err, h.Result)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidCounter) {
-				t.Fatalf("error %v does not wrap ErrInvalidCounter", err)
-			}
-		})
-	})
-	type nextTest struct {
-		Counter string `json:"counter"`
-		Next    string `json:"next"`
-	}
-	forGroups(v, "AesDukptNextCounter", func(_ struct{}, tests []json.RawMessage) {
-		runTests(v, tests, func(t *testing.T, h testHeader, tc nextTest) {
-			n, err := NextAESCounter(parseCounter(t, tc.Counter))
-			if tc.Next == "exhausted" {
-				if !errors.Is(err, ErrExhausted) {
-					t.Fatalf("got %X, %v; want ErrExhausted", n, err)
-				}
-				return
-			}
-			if err != nil || n != parseCounter(t, tc.Next) {
-				t.Fatalf("got %X, %v; want %s", n, err, tc.Next)
-			}
-		})
-	})
+	checkCounterVectors(v, "AesDukpt", ValidAESCounter, NextAESCounter)
 	type spaceTest struct {
 		CounterBits int    `json:"counterBits"`
 		MaxOneBits  int    `json:"maxOneBits"`

@@ -3,20 +3,24 @@ package dukpt
 // A table-driven single-DES encryptor specialised for the TDES DUKPT
 // non-reversible key generation process, which needs a fresh key schedule for
 // every step. crypto/des builds a cipher object (and allocates) per key; this
-// implementation keeps the key schedule in a caller-provided array, builds it
-// with table lookups and reuses the linearity of the schedule to derive the
-// second (C0C0C0C0 00000000 variant) schedule of each step with 16 XORs.
+// implementation keeps the key schedules in a caller-provided array and
+// builds them with table lookups.
 //
-// The key schedule is linear, so it is also kept as one table row per key
-// byte (the schedule of that byte alone): a schedule is eight rows XORed.
-// For the host-side derivation the rounds come in a variant without the final
-// permutation (desEncrypt2Pre), because IP and FP cancel between chained DES
-// operations and both are linear.
+// Each step encrypts under a key and under the key XORed with
+// C0C0C0C000000000. The key schedule is linear over GF(2) (PC-1, the
+// rotations and PC-2 only select bits), so it is kept as one table row per
+// key byte (the schedule of that byte alone): a schedule is eight rows
+// XORed, and the schedule of the masked key is that XOR the mask's
+// schedule. The two encryptions are independent and run interleaved
+// (desEncryptPair). The rounds return pre-outputs without the final
+// permutation, because IP and FP cancel between chained DES operations and
+// both are linear.
 //
-// It implements FIPS 46-3 exactly and is tested bit for bit against
-// crypto/des on random keys and blocks (des_test.go). It is used only inside
-// this package, only for encryption, and runs in time independent of the
-// data apart from table look-ups (the same property as crypto/des).
+// It implements FIPS 46-3 exactly (tables from package
+// dukpt/internal/fips46) and is tested bit for bit against crypto/des on
+// random keys and blocks (des_test.go). It is used only inside this
+// package, only for encryption, and runs in time independent of the data
+// apart from table look-ups (the same property as crypto/des).
 //
 // Bit numbering follows FIPS 46-3: bit 1 is the most significant bit of a
 // big-endian 64-bit block.
@@ -43,10 +47,10 @@ var (
 	fpTab  [8][256]uint64 // final permutation (IP^-1)
 	pc1Tab [8][256]uint64 // PC-1 to C<<28|D, per key byte
 	pc2Tab [8][128]uint64 // PC-2 per 7-bit chunk of C<<28|D, to the round-key layout
-	spTab  [8][64]uint32  // S-box j followed by P, indexed by the 6-bit group
-	// spTab with every entry repeated four times, indexed by a whole byte
-	// whose two high bits are ignored; saves the masking of the index.
-	spTab8 [8][256]uint32
+	// spTab[j] is S-box j followed by P, indexed by a whole byte whose two
+	// high bits are ignored (every entry four times): the 6-bit group
+	// needs no masking.
+	spTab [8][256]uint32
 	// cumulative left-rotation of C and D before round r
 	cumRot [16]uint8
 	// schedule of the DUKPT key mask C0C0C0C000000000, used through linearity
@@ -61,11 +65,11 @@ var (
 	keySchedTab [8][128][16]uint64
 )
 
-// spTab8p is &spTab8 through a variable: loaded once per call it stays in a
-// register, whereas a direct reference to the global is rematerialised with
-// an address computation before every look-up.
+// spTabp is &spTab through a variable (likewise the others): loaded once
+// per call it stays in a register, whereas a direct reference to the global
+// is rematerialised with an address computation before every look-up.
 var (
-	spTab8p      = &spTab8
+	spTabp       = &spTab
 	fpTabp       = &fpTab
 	keySchedTabp = &keySchedTab
 )
@@ -134,9 +138,8 @@ func init() {
 					out |= 1 << (31 - uint(i))
 				}
 			}
-			spTab[j][x] = out
 			for hi := 0; hi < 4; hi++ {
-				spTab8[j][hi<<6|x] = out
+				spTab[j][hi<<6|x] = out
 			}
 		}
 	}
@@ -151,7 +154,7 @@ func init() {
 			desKeyScheduleSlow(uint64(v)<<(57-8*uint(j)), &keySchedTab[j][v])
 		}
 	}
-	desKeySchedule(dukptMask, &maskSchedule)
+	desKeyScheduleSlow(dukptMask, &maskSchedule)
 	ipOfMask = permute64(&ipTab, dukptMask)
 	for b := range ipOfBit {
 		ipOfBit[b] = permute64(&ipTab, 1<<b)
@@ -180,39 +183,39 @@ func permute64(t *[8][256]uint64, x uint64) uint64 {
 		t[4][x>>24&0xff] | t[5][x>>16&0xff] | t[6][x>>8&0xff] | t[7][x&0xff]
 }
 
-// desKeySchedule computes the 16 round keys of the single-DES key k (parity
-// bits ignored) into sk: eight table rows, one per key byte, XORed together.
-func desKeySchedule(k uint64, sk *[16]uint64) {
-	t := &keySchedTab
-	r0, r1 := &t[0][k>>57], &t[1][k>>49&127]
-	r2, r3 := &t[2][k>>41&127], &t[3][k>>33&127]
-	r4, r5 := &t[4][k>>25&127], &t[5][k>>17&127]
-	r6, r7 := &t[6][k>>9&127], &t[7][k>>1&127]
-	for i := range sk {
-		sk[i] = r0[i] ^ r1[i] ^ r2[i] ^ r3[i] ^ r4[i] ^ r5[i] ^ r6[i] ^ r7[i]
-	}
+// desSchedules holds the two DES key schedules of one non-reversible key
+// generation step in the round-key layout above: a for the first block of
+// desEncryptPair, b for the second.
+type desSchedules struct {
+	a, b [16]uint64
 }
 
-// desKeySchedule2 computes the schedules of k (into sk) and of
-// k^C0C0C0C000000000 (into skm) together: the schedule is linear over
-// GF(2) (PC-1, the rotations and PC-2 only select bits), so the second is
-// the first XOR the schedule of the mask.
-func desKeySchedule2(k uint64, sk, skm *[16]uint64) {
+// clear zeroes both schedules (they are key material).
+func (s *desSchedules) clear() {
+	clear(s.a[:])
+	clear(s.b[:])
+}
+
+// desKeySchedulePair sets s.a to the 16 round keys of the single-DES key k
+// (parity bits ignored) and s.b to those of k^C0C0C0C000000000: s.a is
+// eight rows of keySchedTab XORed, s.b is s.a XOR the mask's schedule.
+func desKeySchedulePair(k uint64, s *desSchedules) {
 	t := keySchedTabp
 	r0, r1 := &t[0][k>>57], &t[1][k>>49&127]
 	r2, r3 := &t[2][k>>41&127], &t[3][k>>33&127]
 	r4, r5 := &t[4][k>>25&127], &t[5][k>>17&127]
 	r6, r7 := &t[6][k>>9&127], &t[7][k>>1&127]
 	m := &maskSchedule
-	for i := range sk {
+	for i := range s.a {
 		v := r0[i] ^ r1[i] ^ r2[i] ^ r3[i] ^ r4[i] ^ r5[i] ^ r6[i] ^ r7[i]
-		sk[i] = v
-		skm[i] = v ^ m[i]
+		s.a[i] = v
+		s.b[i] = v ^ m[i]
 	}
 }
 
-// desKeyScheduleSlow is desKeySchedule computed from PC-1, the rotations and
-// PC-2 (byte and 7-bit-chunk tables); it builds keySchedTab.
+// desKeyScheduleSlow computes the 16 round keys of the single-DES key k
+// (parity bits ignored) into sk from PC-1, the rotations and PC-2 (byte and
+// 7-bit-chunk tables); it builds keySchedTab and maskSchedule.
 func desKeyScheduleSlow(k uint64, sk *[16]uint64) {
 	cd := permute64(&pc1Tab, k)
 	c := uint32(cd>>28) & 0x0fffffff
@@ -245,18 +248,19 @@ func nrkgp(kl, kr, data uint64) (nl, nr uint64) {
 	return permute64(fpTabp, yl) ^ kr ^ dukptMask, permute64(fpTabp, yr) ^ kr
 }
 
-// desEncrypt2Pre encrypts two blocks under two key schedules with the
-// rounds interleaved (two independent dependency chains keep more of the
-// CPU's execution units busy). The inputs are already passed through the
-// initial permutation, and it returns the pre-outputs R16||L16, without the
-// final permutation. IP(FP(y)) = y, so a pre-output is directly the
+// desEncryptPair encrypts two blocks, ip1 under s.a and ip2 under s.b, with
+// the rounds interleaved (two independent dependency chains keep more of
+// the CPU's execution units busy). The inputs are already passed through
+// the initial permutation, and it returns the pre-outputs R16||L16, without
+// the final permutation. IP(FP(y)) = y, so a pre-output is directly the
 // permuted input of a following DES operation, and FP is linear, so callers
-// may XOR pre-outputs before applying it. Both schedules are full 16-round
-// schedules; decryption is encryption with the schedule reversed.
-func desEncrypt2Pre(sk1, sk2 *[16]uint64, ip1, ip2 uint64) (uint64, uint64) {
+// may XOR pre-outputs before applying it. Decryption is encryption with the
+// schedules reversed.
+func desEncryptPair(s *desSchedules, ip1, ip2 uint64) (y1, y2 uint64) {
+	sk1, sk2 := &s.a, &s.b
 	l1, r1 := uint32(ip1>>32), uint32(ip1)
 	l2, r2 := uint32(ip2>>32), uint32(ip2)
-	sp := spTab8p
+	sp := spTabp
 	for i := 0; i < 16; i += 2 {
 		k1, k2 := sk1[i], sk2[i]
 		w1 := bits.RotateLeft32(r1, -3) ^ uint32(k1>>32)

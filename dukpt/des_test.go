@@ -8,28 +8,38 @@ import (
 	"testing"
 )
 
-// TestDESMatchesCryptoDES checks the internal DES bit for bit against
-// crypto/des over random keys and blocks.
+// cryptoDES encrypts block under the single-DES key k with crypto/des, the
+// oracle of the tests.
+func cryptoDES(t testing.TB, k, block uint64) uint64 {
+	var key, b [8]byte
+	binary.BigEndian.PutUint64(key[:], k)
+	binary.BigEndian.PutUint64(b[:], block)
+	c, err := des.NewCipher(key[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Encrypt(b[:], b[:])
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// TestDESMatchesCryptoDES checks the key schedules of desKeySchedulePair
+// (of k and of k^C0C0C0C000000000) bit for bit against crypto/des over
+// random keys and blocks.
 func TestDESMatchesCryptoDES(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := 20000
 	if testing.Short() {
 		n = 2000
 	}
-	var key, in, want [8]byte
-	var sk [16]uint64
+	var s desSchedules
 	for i := 0; i < n; i++ {
 		k, x := rng.Uint64(), rng.Uint64()
-		binary.BigEndian.PutUint64(key[:], k)
-		binary.BigEndian.PutUint64(in[:], x)
-		c, err := des.NewCipher(key[:])
-		if err != nil {
-			t.Fatal(err)
+		desKeySchedulePair(k, &s)
+		if got, want := desEncryptBlock(&s.a, x), cryptoDES(t, k, x); got != want {
+			t.Fatalf("key %016X block %016X: got %016X want %016X", k, x, got, want)
 		}
-		c.Encrypt(want[:], in[:])
-		desKeySchedule(k, &sk)
-		if got := desEncryptBlock(&sk, x); got != binary.BigEndian.Uint64(want[:]) {
-			t.Fatalf("key %016X block %016X: got %016X want %X", k, x, got, want)
+		if got, want := desEncryptBlock(&s.b, x), cryptoDES(t, k^dukptMask, x); got != want {
+			t.Fatalf("masked key %016X block %016X: got %016X want %016X", k^dukptMask, x, got, want)
 		}
 	}
 }
@@ -38,9 +48,9 @@ func TestDESMatchesCryptoDES(t *testing.T) {
 // example: key 0123456789ABCDEF, plaintext "Now is t" = 4E6F772069732074,
 // ciphertext 3FA40E8A984D4815.
 func TestDESKnownAnswer(t *testing.T) {
-	var sk [16]uint64
-	desKeySchedule(0x0123456789ABCDEF, &sk)
-	if got := desEncryptBlock(&sk, 0x4E6F772069732074); got != 0x3FA40E8A984D4815 {
+	var s desSchedules
+	desKeySchedulePair(0x0123456789ABCDEF, &s)
+	if got := desEncryptBlock(&s.a, 0x4E6F772069732074); got != 0x3FA40E8A984D4815 {
 		t.Fatalf("got %016X", got)
 	}
 }
@@ -74,36 +84,63 @@ func referenceNRKGP(t testing.TB, key [16]byte, data [8]byte) [16]byte {
 	return out
 }
 
-// TestDESEncrypt2MatchesCryptoDES checks the interleaved two-block
-// encryption in Go (desEncrypt2Pre, behind desEncryptPairGo) against crypto/des.
-func TestDESEncrypt2MatchesCryptoDES(t *testing.T) {
+// TestDESPairMatchesCryptoDES checks the interleaved two-block encryption
+// desEncryptPair against crypto/des, with unrelated keys in the two
+// schedules so that a mix-up of the two cannot pass, and the row-table key
+// schedule against the one computed from PC-1, the rotations and PC-2.
+func TestDESPairMatchesCryptoDES(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	var sk1, sk2 [16]uint64
+	var s, s2 desSchedules
 	for i := 0; i < 5000; i++ {
 		k1, k2, x1, x2 := rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()
-		desKeySchedule(k1, &sk1)
-		desKeySchedule(k2, &sk2)
-		g1, g2 := desEncrypt2Pre(&sk1, &sk2, permute64(&ipTab, x1), permute64(&ipTab, x2))
+		desKeySchedulePair(k1, &s)
+		desKeySchedulePair(k2, &s2)
+		s.b = s2.a
+		g1, g2 := desEncryptPair(&s, permute64(&ipTab, x1), permute64(&ipTab, x2))
 		g1, g2 = permute64(&fpTab, g1), permute64(&fpTab, g2)
 		for _, c := range []struct{ k, x, got uint64 }{{k1, x1, g1}, {k2, x2, g2}} {
-			var key, in, want [8]byte
-			binary.BigEndian.PutUint64(key[:], c.k)
-			binary.BigEndian.PutUint64(in[:], c.x)
-			b, _ := des.NewCipher(key[:])
-			b.Encrypt(want[:], in[:])
-			if c.got != binary.BigEndian.Uint64(want[:]) {
-				t.Fatalf("key %016X block %016X: got %016X want %X", c.k, c.x, c.got, want)
+			if want := cryptoDES(t, c.k, c.x); c.got != want {
+				t.Fatalf("key %016X block %016X: got %016X want %016X", c.k, c.x, c.got, want)
 			}
 		}
 	}
-	// The schedule of k^mask is the schedule of k XOR the mask's schedule.
 	for i := 0; i < 1000; i++ {
 		k := rng.Uint64()
-		var direct [16]uint64
-		desKeySchedule2(k, &sk1, &sk2)
-		desKeySchedule(k^dukptMask, &direct)
-		if direct != sk2 {
-			t.Fatalf("schedule linearity fails for %016X", k)
+		var direct, masked [16]uint64
+		desKeySchedulePair(k, &s)
+		desKeyScheduleSlow(k, &direct)
+		desKeyScheduleSlow(k^dukptMask, &masked)
+		if s.a != direct || s.b != masked {
+			t.Fatalf("key %016X: row-table schedules differ from PC-1/PC-2", k)
+		}
+	}
+}
+
+// TestTDESDeriveMatchesNRKGP checks tdesDerive against its definition: one
+// nrkgp per set bit of the counter, most significant first, with the KSN
+// register gaining that bit.
+func TestTDESDeriveMatchesNRKGP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	n := 5000
+	if testing.Short() {
+		n = 500
+	}
+	for i := 0; i < n; i++ {
+		kl, kr, base := rng.Uint64(), rng.Uint64(), rng.Uint64()&^TDESCounterMask
+		c := rng.Uint32() & TDESCounterMask
+		if i%7 == 0 {
+			c = 0
+		}
+		gl, gr := tdesDerive(kl, kr, base, c)
+		rl, rr, reg := kl, kr, base
+		for b := TDESCounterBits - 1; b >= 0; b-- {
+			if c>>b&1 == 1 {
+				reg |= 1 << b
+				rl, rr = nrkgp(rl, rr, reg)
+			}
+		}
+		if gl != rl || gr != rr {
+			t.Fatalf("key %016X%016X base %016X counter %06X: %016X%016X, nrkgp steps %016X%016X", kl, kr, base, c, gl, gr, rl, rr)
 		}
 	}
 }
@@ -126,7 +163,7 @@ func TestNRKGPMatchesReference(t *testing.T) {
 }
 
 // desEncryptBlock is a plain one-block DES encryption with the round keys
-// sk (no interleaving), kept as a reference for the production code.
+// sk (no interleaving, with IP and FP), a reference for desEncryptPair.
 func desEncryptBlock(sk *[16]uint64, block uint64) uint64 {
 	b := permute64(&ipTab, block)
 	l, r := uint32(b>>32), uint32(b)
@@ -147,4 +184,22 @@ func desEncryptBlock(sk *[16]uint64, block uint64) uint64 {
 	}
 	// The last round does not swap: output is R16 || L16.
 	return permute64(&fpTab, uint64(r)<<32|uint64(l))
+}
+
+// BenchmarkDESPair is the two primitives of one derivation step: the pair
+// of key schedules and the pair of interleaved encryptions.
+func BenchmarkDESPair(b *testing.B) {
+	var s desSchedules
+	k, y1, y2 := uint64(0x0123456789ABCDEF), uint64(1), uint64(2)
+	b.Run("KeySchedule", func(b *testing.B) {
+		for b.Loop() {
+			desKeySchedulePair(k, &s)
+			k += s.a[3]
+		}
+	})
+	b.Run("Encrypt", func(b *testing.B) {
+		for b.Loop() {
+			y1, y2 = desEncryptPair(&s, y1, y2)
+		}
+	})
 }

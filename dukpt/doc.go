@@ -4,12 +4,10 @@
 //   - TDES DUKPT, ANSI X9.24-1:2009: IPEK derivation from a double-length
 //     BDK and a 10-byte KSN (DeriveTDESIPEK), host-side transaction key
 //     derivation for any KSN (DeriveTDESTransactionKey; the working key in
-//     one call with DeriveTDESWorkingKey, for many KSNs at once with
-//     DeriveTDESWorkingKeys), the table A-1 variants and the data-key
-//     one-way function (TDESTransactionKey WorkingKey and VariantKey),
-//     counter rules (ValidTDESCounter,
-//     NextTDESCounter) and the originating device's 21 future key
-//     registers (TDESDevice).
+//     one call with DeriveTDESWorkingKey), the table A-1 variants and the
+//     data-key one-way function (TDESTransactionKey WorkingKey and
+//     VariantKey), counter rules (ValidTDESCounter, NextTDESCounter) and
+//     the originating device's 21 future key registers (TDESDevice).
 //   - AES DUKPT, ANSI X9.24-3:2017: initial key derivation from an AES-128,
 //     -192 or -256 BDK and the 8-byte initial key ID (DeriveAESInitialKey),
 //     derivation data (DerivationData), intermediate derivation keys for any
@@ -49,12 +47,10 @@
 //
 // TDES derivation does not use crypto/des, which builds a cipher object per
 // key: DUKPT needs a new key schedule for every step. The package has its
-// own table-driven DES (FIPS 46-3 tables; the schedule is linear, so it is
-// the XOR of eight precomputed rows), with the derivation loop in generated
-// amd64 assembly and a Go version elsewhere (build tag purego selects it on
-// amd64 too). DeriveTDESWorkingKeys uses bitsliced DES over 256 KSNs at a
-// time on CPUs with AVX2 (package dukpt/internal/bsdes). All of it is tested
-// bit for bit against crypto/des and the published X9.24 vectors; the
+// own portable table-driven DES in Go (FIPS 46-3 tables; the schedule is
+// linear, so it is the XOR of eight precomputed rows), the only DES of the
+// derivations on every platform. It is tested bit for bit against
+// crypto/des, and the derivations against the published X9.24 vectors; the
 // timings are in docs/performance-dukpt.md.
 //
 // # Counters

@@ -90,22 +90,3 @@ func (f *futureKeys) next(dst []byte) (uint64, error) {
 	f.counter = n
 	return c, nil
 }
-
-// loadAt builds the register state a device has just before using counter
-// c, computing each needed register with keyOf. It exists so tests can start
-// a device near the end of its counter space.
-func (f *futureKeys) loadAt(c uint64, keyOf func(dst []byte, counter uint64)) {
-	f.erase()
-	p := bits.TrailingZeros64(c)
-	for b := p; b < f.nbits; b++ {
-		if b != p && c&(1<<b) != 0 {
-			continue
-		}
-		high := c &^ (1<<(b+1) - 1)
-		keyOf(f.regs[b][:f.keyLen], high|1<<b)
-		f.valid[b] = true
-	}
-	f.counter = c
-	f.loaded = true
-	f.exhausted = false
-}

@@ -175,15 +175,35 @@ func tdesIPEK(dst *[16]byte, bdk []byte, ksn TDESKSN) {
 }
 
 // tdesDerive walks the set bits of counter from the most significant one,
-// applying the non-reversible key generation process once per bit
-// (tdesDeriveSteps; see tdesDeriveStepsGo for how). Nothing escapes to the
-// heap; the round keys on the stack are cleared at the end.
+// applying the non-reversible key generation process (nrkgp) once per bit
+// to the key (kl, kr) with the KSN register base (counter cleared) gaining
+// that bit. IP is linear, so the permuted DES input IP(register ^ kr) is
+// kept as IP(register) (one XOR per counter bit) XOR IP(kr), and IP(kr) of
+// the next step is the current one XOR the pre-output of the right-half
+// encryption (IP(FP(y)) = y); only the two final permutations that give the
+// next key halves remain. Nothing escapes to the heap; the round keys on
+// the stack are cleared at the end.
 func tdesDerive(kl, kr, base uint64, counter uint32) (uint64, uint64) {
-	counter &= TDESCounterMask
-	if counter == 0 {
+	c := uint64(counter & TDESCounterMask)
+	if c == 0 {
 		return kl, kr
 	}
-	return tdesDeriveSteps(kl, kr, permute64(&ipTab, base), permute64(&ipTab, kr), uint64(counter))
+	ipReg, ipKr := permute64(&ipTab, base), permute64(&ipTab, kr)
+	var sk desSchedules
+	fp := fpTabp
+	for c != 0 {
+		b := 63 - bits.LeadingZeros64(c)
+		c &^= 1 << b
+		ipReg ^= ipOfBit[b]
+		desKeySchedulePair(kl, &sk)
+		ip := ipReg ^ ipKr
+		yr, yl := desEncryptPair(&sk, ip, ip^ipOfMask)
+		kl = permute64(fp, yl) ^ kr ^ dukptMask
+		kr ^= permute64(fp, yr)
+		ipKr ^= yr
+	}
+	sk.clear()
+	return kl, kr
 }
 
 // TDESTransactionKey is the DUKPT key (X9.24-1 "future key") of one
@@ -236,35 +256,26 @@ func DeriveTDESTransactionKeyFromBDK(bdk Key, ksn TDESKSN) (TDESTransactionKey, 
 // the intermediate transaction key object. For VariantPIN this is the key
 // that deciphers the device's PIN block.
 func DeriveTDESWorkingKey(ipek Key, ksn TDESKSN, v Variant) (Key, error) {
-	kl, kr, vm, err := tdesWorkingKeyArgs(ipek, v)
-	if err != nil {
-		return Key{}, fmt.Errorf("dukpt: derive TDES working key: %w", err)
+	if ipek.Type() != TDES2 {
+		return Key{}, fmt.Errorf("dukpt: derive TDES working key: IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
+	}
+	pos, ok := v.mask()
+	if !ok {
+		return Key{}, fmt.Errorf("dukpt: derive TDES working key: unknown variant %v: %w", v, ErrInvalidKey)
 	}
 	c := ksn.Counter()
 	if !tdesCounterOK(c) {
 		return Key{}, fmt.Errorf("dukpt: derive TDES working key for KSN %v: %w", ksn, ValidTDESCounter(c))
 	}
+	kl := binary.BigEndian.Uint64(ipek.b()[:8])
+	kr := binary.BigEndian.Uint64(ipek.b()[8:])
 	kl, kr = tdesDerive(kl, kr, ksn.right64Base(), c)
 	if v.oneWay() {
 		return makeTDESTransactionKey(kl, kr, ksn).WorkingKey(v)
 	}
+	// The table A-1 constant of one half: FF in byte pos.
+	vm := uint64(0xFF) << (8 * (7 - uint(pos)))
 	return makeTDESKey(kl^vm, kr^vm), nil
-}
-
-// tdesWorkingKeyArgs checks the IPEK and the variant of a host-side working
-// key derivation and returns the IPEK's halves and the variant constant of
-// one half (X9.24-1:2009 table A-1).
-func tdesWorkingKeyArgs(ipek Key, v Variant) (kl, kr, vm uint64, err error) {
-	if ipek.Type() != TDES2 {
-		return 0, 0, 0, fmt.Errorf("IPEK must be a TDES2 key, got %v: %w", ipek.Type(), ErrInvalidKey)
-	}
-	pos, ok := v.mask()
-	if !ok {
-		return 0, 0, 0, fmt.Errorf("unknown variant %v: %w", v, ErrInvalidKey)
-	}
-	kl = binary.BigEndian.Uint64(ipek.b()[:8])
-	kr = binary.BigEndian.Uint64(ipek.b()[8:])
-	return kl, kr, uint64(0xFF) << (8 * (7 - uint(pos))), nil
 }
 
 func makeTDESTransactionKey(kl, kr uint64, ksn TDESKSN) TDESTransactionKey {

@@ -156,46 +156,7 @@ func TestTDESVectors(t *testing.T) {
 		})
 	})
 
-	// Counter validity.
-	type counterTest struct {
-		Counter string `json:"counter"`
-	}
-	forGroups(v, "TdesDukptCounterValidity", func(_ struct{}, tests []json.RawMessage) {
-		runTests(v, tests, func(t *testing.T, h testHeader, tc counterTest) {
-			err := ValidTDESCounter(parseCounter(t, tc.Counter))
-			if (err == nil) != (h.Result == "valid") {
-				t.Fatalf("ValidTDESCounter(%s) = %v, result %s", tc.Counter, err, h.Result)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidCounter) {
-				t.Fatalf("error %v does not wrap ErrInvalidCounter", err)
-			}
-		})
-	})
-
-	// Next counter.
-	type nextTest struct {
-		Counter string `json:"counter"`
-		Next    string `json:"next"`
-	}
-	forGroups(v, "TdesDukptNextCounter", func(_ struct{}, tests []json.RawMessage) {
-		runTests(v, tests, func(t *testing.T, h testHeader, tc nextTest) {
-			n, err := NextTDESCounter(parseCounter(t, tc.Counter))
-			switch tc.Next {
-			case "exhausted":
-				if !errors.Is(err, ErrExhausted) {
-					t.Fatalf("got %X, %v; want ErrExhausted", n, err)
-				}
-			case "error":
-				if err == nil || errors.Is(err, ErrExhausted) || h.Result != "invalid" {
-					t.Fatalf("got %X, %v; want a counter error", n, err)
-				}
-			default:
-				if err != nil || n != parseCounter(t, tc.Next) {
-					t.Fatalf("got %X, %v; want %s", n, err, tc.Next)
-				}
-			}
-		})
-	})
+	checkCounterVectors(v, "TdesDukpt", ValidTDESCounter, NextTDESCounter)
 
 	// Counter space.
 	type spaceTest struct {

@@ -3,6 +3,7 @@ package dukpt
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,3 +178,48 @@ func keyHex(k Key) string { return hexU(k.Bytes()) }
 
 // eqHex compares hex strings case-insensitively.
 func eqHex(a, b string) bool { return strings.EqualFold(a, b) }
+
+// checkCounterVectors runs the groups prefix+"CounterValidity" and
+// prefix+"NextCounter" against the counter rules of one algorithm: valid
+// must accept exactly the valid counters and wrap ErrInvalidCounter
+// otherwise; next must give the expected counter, ErrExhausted where the
+// vector says "exhausted", and another error where it says "error".
+func checkCounterVectors(v *vectorRun, prefix string, valid func(uint32) error, next func(uint32) (uint32, error)) {
+	type counterTest struct {
+		Counter string `json:"counter"`
+	}
+	forGroups(v, prefix+"CounterValidity", func(_ struct{}, tests []json.RawMessage) {
+		runTests(v, tests, func(t *testing.T, h testHeader, tc counterTest) {
+			err := valid(parseCounter(t, tc.Counter))
+			if (err == nil) != (h.Result == "valid") {
+				t.Fatalf("counter %s: %v, result %s", tc.Counter, err, h.Result)
+			}
+			if err != nil && !errors.Is(err, ErrInvalidCounter) {
+				t.Fatalf("error %v does not wrap ErrInvalidCounter", err)
+			}
+		})
+	})
+	type nextTest struct {
+		Counter string `json:"counter"`
+		Next    string `json:"next"`
+	}
+	forGroups(v, prefix+"NextCounter", func(_ struct{}, tests []json.RawMessage) {
+		runTests(v, tests, func(t *testing.T, h testHeader, tc nextTest) {
+			n, err := next(parseCounter(t, tc.Counter))
+			switch tc.Next {
+			case "exhausted":
+				if !errors.Is(err, ErrExhausted) {
+					t.Fatalf("got %X, %v; want ErrExhausted", n, err)
+				}
+			case "error":
+				if err == nil || errors.Is(err, ErrExhausted) || h.Result != "invalid" {
+					t.Fatalf("got %X, %v; want a counter error", n, err)
+				}
+			default:
+				if err != nil || n != parseCounter(t, tc.Next) {
+					t.Fatalf("got %X, %v; want %s", n, err, tc.Next)
+				}
+			}
+		})
+	})
+}

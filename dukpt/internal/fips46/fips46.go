@@ -1,10 +1,8 @@
 // Package fips46 holds the tables of the Data Encryption Standard (FIPS
-// 46-3) that paycert's own DES implementations are built from: the table
-// driven DES of package dukpt and the bitsliced DES of package
-// dukpt/internal/bsdes and its generator. Permutation entries are 1-based
-// bit numbers, bit 1 being the most significant bit of a big-endian block,
-// as in the standard; each S-box is listed row by row (row = outer bits,
-// column = middle four bits).
+// 46-3) that the table-driven DES of package dukpt is built from.
+// Permutation entries are 1-based bit numbers, bit 1 being the most
+// significant bit of a big-endian block, as in the standard; each S-box is
+// listed row by row (row = outer bits, column = middle four bits).
 package fips46
 
 // IP is the initial permutation: output bit i is input bit IP[i-1].
@@ -17,18 +15,6 @@ var IP = [64]uint8{
 	59, 51, 43, 35, 27, 19, 11, 3,
 	61, 53, 45, 37, 29, 21, 13, 5,
 	63, 55, 47, 39, 31, 23, 15, 7,
-}
-
-// E is the expansion of the 32-bit right half to 48 bits.
-var E = [48]uint8{
-	32, 1, 2, 3, 4, 5,
-	4, 5, 6, 7, 8, 9,
-	8, 9, 10, 11, 12, 13,
-	12, 13, 14, 15, 16, 17,
-	16, 17, 18, 19, 20, 21,
-	20, 21, 22, 23, 24, 25,
-	24, 25, 26, 27, 28, 29,
-	28, 29, 30, 31, 32, 1,
 }
 
 // P is the permutation applied to the S-box outputs.
