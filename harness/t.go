@@ -71,7 +71,7 @@ func runCase(ctx context.Context, tc TestCase, body func(t *T)) {
 		t.NotApplicable(fmt.Sprintf("the probe %s offers no %s IUT", s.ProbeURI(), tc.Needs))
 	}
 	body(t)
-	if tc.Exercises != "" && t.count(tc.Exercises) == 0 {
+	if tc.Exercises != "" && t.Count(tc.Exercises) == 0 {
 		t.Failf("the test case exercised no %s, so it cannot show that the requirement holds: the IUT refused or declined everything it was asked (see the evidence)", tc.Exercises)
 	}
 }
@@ -87,7 +87,8 @@ func (t *T) Exercised(kind string) {
 	t.rec.exercised[kind]++
 }
 
-func (t *T) count(kind string) int {
+// Count returns how many of kind the test case has exercised so far.
+func (t *T) Count(kind string) int {
 	t.rec.mu.Lock()
 	defer t.rec.mu.Unlock()
 	return t.rec.exercised[kind]

@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/probes/target"
@@ -26,6 +29,8 @@ func newListCmd() *cobra.Command {
 				enc := json.NewEncoder(c.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(cat)
+			case "yaml":
+				return writeCatalogue(c.OutOrStdout())
 			case "text":
 				t := tablewriter.NewTable(c.OutOrStdout(),
 					tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithHeader([]string{"ID", "Suite", "Requirement", "Evidences"}),
@@ -37,11 +42,49 @@ func newListCmd() *cobra.Command {
 				fmt.Fprintf(c.OutOrStdout(), "%d test cases\n", len(cat))
 				return nil
 			}
-			return usageErr("--format %q: use text or json", format)
+			return usageErr("--format %q: use text, json or yaml", format)
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "text or json")
+	c.Flags().StringVar(&format, "format", "text", "text, json or yaml (the catalogue kept as cmd/certify/testdata/catalogue.yaml)")
 	return c
+}
+
+// catalogueEntry is one test case as the YAML catalogue lists it: what
+// must never change silently (ID, requirement, requirement IDs) and the
+// reference faults that prove it can fail.
+type catalogueEntry struct {
+	ID           string   `yaml:"id"`
+	Suite        string   `yaml:"suite"`
+	Title        string   `yaml:"title"`
+	Requirement  string   `yaml:"requirement"`
+	Requirements []string `yaml:"requirementIDs,flow"`
+	Needs        string   `yaml:"needs"`
+	KilledBy     []string `yaml:"killedBy,flow"`
+}
+
+// writeCatalogue writes the test-case catalogue as YAML, in the manner of
+// Kubernetes' conformance.yaml.
+func writeCatalogue(w io.Writer) error {
+	killers := map[string][]string{}
+	for _, f := range target.Faults() {
+		for _, id := range f.MustFail {
+			killers[id] = append(killers[id], f.Name)
+		}
+	}
+	var out []catalogueEntry
+	for _, tc := range harness.Catalog() {
+		k := killers[tc.ID]
+		slices.Sort(k)
+		out = append(out, catalogueEntry{tc.ID, tc.Suite, tc.Title, tc.Requirement, tc.Requirements, tc.Needs, k})
+	}
+	fmt.Fprintln(w, "# The paycert test-case catalogue: certify list --format yaml.")
+	fmt.Fprintln(w, "# A test checks it against the binary; regenerate with go test ./cmd/certify -run TestCatalogue -update.")
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 func newFaultsCmd() *cobra.Command {

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/paycert/paycert/harness"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -20,7 +23,10 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI end to end from testdata/script/*.txtar. Each
 // script gets two free loopback TCP ports in $PORT and $PORT2 for the
 // servers it starts, so that scripts running in parallel, or other programs
-// on the machine, do not collide on fixed ports.
+// on the machine, do not collide on fixed ports; and the catalogue's test
+// counts ($N_ALL, and $N_EMV, $N_TOKEN, $N_KEYMGMT per suite), which
+// TestCatalogue holds to testdata/catalogue.yaml, so that no script
+// hard-codes them.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -31,6 +37,14 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("PORT", ports[0])
 			env.Setenv("PORT2", ports[1])
+			counts := map[string]int{}
+			for _, tc := range harness.Catalog() {
+				counts[tc.Suite]++
+			}
+			env.Setenv("N_ALL", strconv.Itoa(len(harness.Catalog())))
+			for suite, n := range counts {
+				env.Setenv("N_"+strings.ToUpper(suite), strconv.Itoa(n))
+			}
 			return nil
 		},
 	})

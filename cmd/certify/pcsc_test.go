@@ -107,6 +107,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 	if code != 0 || r.Summary.Pass != r.Summary.Total || r.Summary.Total == 0 {
 		t.Fatalf("clean card through pcscd: exit %d, %+v\n%s", code, r.Summary, out)
 	}
+	clean := verdictsByID(r)
 	if !strings.HasPrefix(r.Probe, "pcsc://?reader=Virtual PCD") {
 		t.Errorf("probe = %q", r.Probe)
 	}
@@ -118,7 +119,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 			stop := serveCard(t, f.Name)
 			defer stop()
 			r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", "default")
-			checkFault(t, f, r, code, out)
+			checkFault(t, f, clean, r, code, out)
 		})
 	}
 }

@@ -328,7 +328,7 @@ const (
 )
 
 func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
-	if c.sess.selected == nil || c.sess.gpo {
+	if c.sess.selected == nil || c.sess.gpo || c.fault == FaultRefuseAll {
 		return nil, iso7816.SWConditionsNotSatisfied
 	}
 	l, err := tlv.Parse(cmd.Data)
@@ -459,7 +459,7 @@ func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		return nil, iso7816.SWWrongLength
 	}
 	c.sess.genacDone = true
-	if c.lukSpent() {
+	if c.lukSpent() || c.fault == FaultRefuseAll || (c.fault == FaultRefuseAACRequest && cmd.P1&0xC0 == AAC) {
 		return nil, iso7816.SWConditionsNotSatisfied
 	}
 	typ := ARQC

@@ -21,6 +21,11 @@ const (
 	FaultIADWrongCVN     = "iad-wrong-cvn"
 	FaultLUKOveruse      = "luk-overuse"
 	FaultCSKSessionKey   = "csk-session-key"
+	// Refusals: the card answers 6985 (conditions of use not satisfied)
+	// where it must transact, so a check that skips refused transactions
+	// would rest on nothing.
+	FaultRefuseAll        = "refuse-all"
+	FaultRefuseAACRequest = "refuse-aac-request"
 )
 
 // Faults is the reference card's fault catalogue: the faults the emv suite
@@ -57,6 +62,11 @@ var Faults = []iut.Fault{
 		MustFail: []string{"EMV-ICS-001"}},
 	{Name: FaultCSKSessionKey, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "derives its PBOC cryptogram session key with the EMV common session key (R = ATC||000000000000) instead of the PBOC session key from the ATC and its complement",
 		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002"}},
+	{Name: FaultRefuseAll, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "refuses every transaction: answers every GET PROCESSING OPTIONS and GENERATE AC with 6985",
+		MustFail: []string{"EMV-ATC-001", "EMV-ATC-002", "EMV-CRY-001", "EMV-CVM-001", "EMV-DYN-001", "EMV-DYN-002", "EMV-EC-001", "EMV-EC-003",
+			"EMV-ICS-001", "EMV-ICS-002", "EMV-ONL-001", "EMV-ONL-002", "EMV-ONL-003", "EMV-ONL-004", "EMV-ONL-005", "EMV-SAD-001", "EMV-TOK-001"}},
+	{Name: FaultRefuseAACRequest, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "answers a GENERATE AC that requests an AAC with 6985 instead of the AAC",
+		MustFail: []string{"EMV-ONL-002"}},
 	{Name: FaultIADWrongCVN, IUT: iut.Card, Suites: []string{"emv"}, Breaks: "states a cryptogram version in its IAD that the ICS does not declare",
 		MustFail: []string{"EMV-CRY-001", "EMV-DYN-002", "EMV-ICS-002"}},
 	{Name: FaultLUKOveruse, IUT: iut.Card, Suites: []string{"token"}, Breaks: "keeps computing cryptograms with a limited-use key whose uses are spent or whose validity has ended",

@@ -37,7 +37,7 @@ func cardIdentity(t *harness.T, tlvs []tlv.TLV) (pan, psn string) {
 		pan, _, _ = strings.Cut(strings.ToUpper(hex.EncodeToString(o.Value)), "D")
 	}
 	if pan == "" {
-		t.Errorf("the card presented no PAN (5A or 57)")
+		t.Failf("the card presented no PAN (5A or 57) in the transaction")
 	}
 	psn = "00"
 	if o, ok := tlv.Find(tlvs, 0x5F34); ok && len(o.Value) == 1 {
@@ -75,6 +75,7 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "Every cryptogram verifies under the issuer's test keys",
 	Requirement:  "Every application cryptogram (ARQC or AAC) a cloud card returns MUST verify under the issuer master key and cryptogram version its ICS declares, over the transaction data the terminal sent.",
 	Requirements: []string{reqSeedDyn, reqEMVB2, "EMV Book 2 A1.4", reqPBOCqPBOC},
+	Exercises:    "verified cryptogram",
 }, func(t *harness.T) {
 	d := needKeys(t)
 	grid := []struct {
@@ -82,7 +83,6 @@ var _ = harness.Case(harness.TestCase{
 		amount uint64
 		p1     byte
 	}{{ttqOnline, 100, 0}, {ttqOnlineNoReq, 1, 0}, {ttqOnline, 99999, 0}, {ttqOfflineOnly, 100, 0}, {ttqPBOC, 100, terminal.ARQC}, {ttqPBOC, 250, terminal.AAC}}
-	n := 0
 	for _, g := range grid {
 		if g.p1 != 0 && !d.generateAC {
 			continue
@@ -92,12 +92,11 @@ var _ = harness.Case(harness.TestCase{
 		if o.cryptogram == nil {
 			continue
 		}
-		n++
 		err := verify(t, d, tx, o)
 		t.Note("TTQ %X amount %d: %s: AC %X verify: %v", g.ttq, g.amount, describe(o.cryptogram), o.cryptogram.AC, errString(err))
 		Expect(err).NotTo(HaveOccurred(), fmt.Sprintf("TTQ %X amount %d: the cryptogram does not verify under the declared keys", g.ttq, g.amount))
+		t.Exercised("verified cryptogram")
 	}
-	Expect(n).To(BeNumerically(">", 0), "the card returned no cryptogram to verify")
 })
 
 func errString(err error) string {
@@ -254,11 +253,16 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "No sensitive authentication data on the card",
 	Requirement:  "A cloud card MUST NOT hold sensitive authentication data or data that reveals the funding account: no track 1 data, discretionary data, CVC3 or cardholder name in any record or response, and the funding PAN MUST NOT appear anywhere.",
 	Requirements: []string{reqDSS331, reqDSS341, reqSeedKey},
+	Exercises:    "transaction",
 }, func(t *harness.T) {
 	d := needICS(t)
 	var all []tlv.TLV
 	for _, ttq := range [][4]byte{ttqOnline, ttqPBOC} {
 		o := transact(t, newTx(t, ttq, 100), terminal.ARQC)
+		if o.cryptogram == nil {
+			continue // refused before the card showed all its data
+		}
+		t.Exercised("transaction")
 		all = append(all, o.tlvs...)
 	}
 	var found []string

@@ -22,12 +22,16 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "No EC issuer authorisation code (9F74) when the terminal offers e-cash",
 	Requirement:  "When the terminal indicates electronic-cash support (9F7A = 01), a cloud card MUST NOT return an EC issuer authorisation code (9F74) in any response: it performs no offline e-cash.",
 	Requirements: []string{reqSeedEC, reqPBOCEC},
+	Exercises:    "e-cash transaction",
 }, func(t *harness.T) {
 	for _, amount := range []uint64{1, 100, 1000} {
 		for _, ttq := range [][4]byte{ttqOnline, ttqOnlineNoReq, ttqPBOC} {
 			o := transact(t, ecTx(t, ttq, amount), terminal.TC)
 			_, has := tlv.Find(o.tlvs, 0x9F74)
 			Expect(has).To(BeFalse(), fmt.Sprintf("9F7A=01, TTQ %X, amount %d: the card returned 9F74 (offline e-cash approval)", ttq, amount))
+			if o.cryptogram != nil {
+				t.Exercised("e-cash transaction")
+			}
 		}
 	}
 })
@@ -60,6 +64,7 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "No offline approval when e-cash is offered",
 	Requirement:  "When the terminal indicates electronic-cash support (9F7A = 01) and the amount is small, a cloud card MUST NOT approve offline: no TC in 9F27 or in the CVR.",
 	Requirements: []string{reqSeedEC, reqSeedOnline, reqPBOCEC},
+	Exercises:    "e-cash transaction",
 }, func(t *harness.T) {
 	for _, ttq := range [][4]byte{ttqOnline, ttqOnlineNoReq, ttqOfflineOnly} {
 		for _, amount := range []uint64{1, 500} {
@@ -71,6 +76,7 @@ var _ = harness.Case(harness.TestCase{
 			eff, err := o.cryptogram.Effective()
 			t.Must(err, "cryptogram type")
 			Expect(terminal.TypeName(eff)).NotTo(Equal("TC"), fmt.Sprintf("9F7A=01, TTQ %X, amount %d: offline approval", ttq, amount))
+			t.Exercised("e-cash transaction")
 		}
 	}
 })
