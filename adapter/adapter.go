@@ -159,6 +159,9 @@ var (
 	ErrBroken = errors.New("adapter: connection broken")
 	// ErrClosed is returned for calls on a closed Client.
 	ErrClosed = errors.New("adapter: client closed")
+	// ErrBadURI is wrapped by Dial's errors for a malformed adapter URI:
+	// a usage error, not an unreachable IUT.
+	ErrBadURI = errors.New("adapter: bad URI")
 	// ErrVersionMismatch is returned by Dial when hello reports another
 	// protocol version.
 	ErrVersionMismatch = errors.New("adapter: protocol version mismatch")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -77,9 +76,9 @@ missing-field, stall, exit), to test how paycert handles a broken adapter.`,
 }
 
 func servePinpadListen(ctx context.Context, c *cobra.Command, srv *adapter.Server, name, addr, misbehave string) error {
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	l, err := listen(ctx, c, "serve pinpad", addr)
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("serve pinpad: listen: %w", err)}
+		return err
 	}
 	if misbehave != "" {
 		if l, err = pinpad.MisbehavingListener(l, misbehave); err != nil {

@@ -94,11 +94,13 @@ func TestStallingIUT(t *testing.T) {
 }
 
 // TestInterruptedRun: SIGINT in the middle of a run leaves a report marked
-// incomplete and a non-zero exit.
+// incomplete and a non-zero exit, listing only the test cases the run
+// selected (an interruption invents no skipped test cases).
 func TestInterruptedRun(t *testing.T) {
 	addr := stallingCard(t)
 	out := t.TempDir()
-	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--out", out)
+	selected := map[string]bool{"EMV-SEL-001": true, "EMV-ONL-001": true}
+	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--label-filter", "tc:EMV-SEL-001 || tc:EMV-ONL-001", "--out", out)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +132,11 @@ func TestInterruptedRun(t *testing.T) {
 	r := readReport(t, out)
 	if r.Status != reports.StatusIncomplete {
 		t.Fatalf("status %q, want incomplete; tests %+v", r.Status, r.Tests)
+	}
+	for _, res := range r.Tests {
+		if !selected[res.ID] {
+			t.Errorf("the report lists %s (%s), which the filter did not select", res.ID, res.Verdict)
+		}
 	}
 }
 
