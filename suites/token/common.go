@@ -3,8 +3,8 @@
 // limited-use keys (LUKs). It reaches the TSP through the tsp role of the
 // adapter protocol (docs/adapter-protocol.md, "### tsp") and plays the
 // phone: it provisions tokens, asks for LUKs and computes the token
-// cryptograms (package lukac) that it submits to tsp.authorize. One test
-// case plays the card side with paycert's in-process reference card.
+// cryptograms (emvcrypto.TokenCryptogram) that it submits to
+// tsp.authorize. One test case plays the card side with paycert's in-process reference card.
 //
 // Test cases are declared with harness.Case and run through certify or
 // `go test`.
@@ -23,7 +23,6 @@ import (
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
 )
 
@@ -249,15 +248,15 @@ func (r *lukResult) RequiredFields() []string {
 // the key.
 func (r *lukResult) Validate() error {
 	b, err := hex.DecodeString(r.LUK)
-	if err != nil || len(b) != lukac.KeyLen {
-		return fmt.Errorf(`"luk" must be %d hex digits (a double-length TDES key)`, 2*lukac.KeyLen)
+	if err != nil || len(b) != emvcrypto.LUKLen {
+		return fmt.Errorf(`"luk" must be %d hex digits (a double-length TDES key)`, 2*emvcrypto.LUKLen)
 	}
-	k, err := lukac.NewKey(b)
+	k, err := emvcrypto.NewLUK(b)
 	clear(b)
 	if err != nil {
 		return err
 	}
-	kcv, err := lukac.KCV(k)
+	kcv, err := emvcrypto.LUKCheckValue(k)
 	if err != nil {
 		return err
 	}
@@ -404,9 +403,9 @@ func (p *phone) mustLifecycle(method string) {
 
 // nextTx is the phone's next transaction: the next ATC, a fresh
 // unpredictable number and amount from the session's seeded source.
-func (p *phone) nextTx() lukac.Tx {
+func (p *phone) nextTx() emvcrypto.TokenTx {
 	p.atc++
-	tx := lukac.Tx{
+	tx := emvcrypto.TokenTx{
 		Token:    p.tok.Token,
 		Amount:   uint64(100 + p.s.t.Session().IntN(50000)),
 		Currency: p.s.currency(),
@@ -419,22 +418,22 @@ func (p *phone) nextTx() lukac.Tx {
 
 // sign computes the token cryptogram of tx with the phone's current LUK
 // and returns the tsp.authorize params.
-func (p *phone) sign(tx lukac.Tx) authorizeParams {
+func (p *phone) sign(tx emvcrypto.TokenTx) authorizeParams {
 	return p.signWith(p.luk, tx)
 }
 
-func (p *phone) signWith(l *lukResult, tx lukac.Tx) authorizeParams {
+func (p *phone) signWith(l *lukResult, tx emvcrypto.TokenTx) authorizeParams {
 	if l == nil {
 		p.s.t.Errorf("test case bug: no LUK issued for token %s", mask.PAN(tx.Token))
 	}
-	ac, err := lukac.Compute(l.key, tx)
+	ac, err := emvcrypto.TokenCryptogram(l.key, tx)
 	if err != nil {
 		p.s.t.Errorf("computing the token cryptogram for token %s: %v", mask.PAN(tx.Token), err)
 	}
 	return paramsOf(tx, l.LUKID, ac)
 }
 
-func paramsOf(tx lukac.Tx, lukID string, ac []byte) authorizeParams {
+func paramsOf(tx emvcrypto.TokenTx, lukID string, ac []byte) authorizeParams {
 	return authorizeParams{
 		Token: tx.Token, LUKID: lukID, ATC: int(tx.ATC), UN: fmt.Sprintf("%X", tx.UN[:]),
 		Amount: int64(tx.Amount), Currency: int(tx.Currency), Date: tx.Date, Cryptogram: fmt.Sprintf("%X", ac),

@@ -7,8 +7,8 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 )
 
 var _ = harness.Case(harness.TestCase{
@@ -124,10 +124,10 @@ var _ = harness.Case(harness.TestCase{
 	forged("ATC changed after the cryptogram was made", func(a *authorizeParams) { a.ATC = (a.ATC + 0x1000) & 0xFFFF })
 	forged("one bit of the cryptogram flipped", func(a *authorizeParams) { a.Cryptogram = flipHex(a.Cryptogram) })
 	forged("cryptogram made with a key the token service never issued", func(a *authorizeParams) {
-		k, err := lukac.NewKey(s.t.Session().Rand(lukac.KeyLen))
+		k, err := emvcrypto.NewLUK(s.t.Session().Rand(emvcrypto.LUKLen))
 		t.Must(err, "test key")
 		tx := txOf(t, *a)
-		ac, err := lukac.Compute(k, tx)
+		ac, err := emvcrypto.TokenCryptogram(k, tx)
 		t.Must(err, "token cryptogram")
 		a.Cryptogram = fmt.Sprintf("%X", ac)
 	})
@@ -211,8 +211,8 @@ var _ = harness.Case(harness.TestCase{
 })
 
 // txOf recovers the transaction of authorize params the suite built.
-func txOf(t *harness.T, a authorizeParams) lukac.Tx {
-	tx := lukac.Tx{Token: a.Token, Amount: uint64(a.Amount), Currency: uint16(a.Currency), Date: a.Date, ATC: uint16(a.ATC)}
+func txOf(t *harness.T, a authorizeParams) emvcrypto.TokenTx {
+	tx := emvcrypto.TokenTx{Token: a.Token, Amount: uint64(a.Amount), Currency: uint16(a.Currency), Date: a.Date, ATC: uint16(a.ATC)}
 	un, err := hex.DecodeString(a.UN)
 	if err != nil || len(un) != 4 {
 		t.Errorf("test case bug: unpredictable number %q is not 4 bytes of hex", a.UN)
