@@ -11,15 +11,12 @@
 package token
 
 import (
-	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
@@ -53,28 +50,28 @@ const maxWait = 10 * time.Minute
 // maxUsesTested is the largest LUK use count the N-use test case spends.
 const maxUsesTested = 1000
 
-// svc is a test case's handle on the token service under test.
+// role is the adapter role of the IUT the suite tests.
+const role = "tsp"
+
+// svc is a test case's handle on the token service under test, which it
+// reaches through harness.T.Call and its verdict policy.
 type svc struct {
 	t     *harness.T
-	c     *adapter.Client
 	ics   *ics.ICS // nil when the run has no ICS
 	clock bool     // the adapter declared the test-clock capability
 }
 
-// needTSP returns the session's token service, ending the test as not
-// applicable when the ICS has no token section.
+// needTSP returns the session's token service (every test case of the
+// suite needs one, so the harness has made sure there is), ending the test
+// as not applicable when the ICS has no token section.
 func needTSP(t *harness.T) *svc {
-	c := t.Session().Hosts["tsp"]
-	if c == nil {
-		t.NotApplicable("the session has no token service reached through the adapter protocol (tsp role)")
-	}
 	conf := t.Session().ICS
 	if conf != nil {
 		if why := conf.NotApplicable("token"); why != "" {
 			t.NotApplicable(why)
 		}
 	}
-	s := &svc{t: t, c: c, ics: conf, clock: c.HasCapability("test-clock")}
+	s := &svc{t: t, ics: conf, clock: t.HasCapability(role, "test-clock")}
 	s.t.Session().Masker.Add(s.fundingPAN())
 	return s
 }
@@ -135,75 +132,13 @@ func expiry() string {
 	return fmt.Sprintf("%02d12", (time.Now().UTC().Year()+4)%100)
 }
 
-// try calls method and records the exchange as evidence: params and result
-// masked, a LUK replaced by a note. It returns the adapter's error as is.
-func (s *svc) try(method string, params, result any) error {
-	ctx, cancel := context.WithTimeout(s.t.Context(), harness.ExchangeTimeout)
-	defer cancel()
-	s.t.Evidence("rpc", "> "+method+" "+render(params))
-	err := s.c.Call(ctx, method, params, result)
-	if err != nil {
-		s.t.Evidence("rpc", "< "+method+" error: "+err.Error())
-		return err
-	}
-	if l, ok := result.(interface{ pans() []string }); ok {
-		for _, p := range l.pans() {
-			s.t.Session().Masker.Add(p)
-		}
-	}
-	s.t.Evidence("rpc", "< "+method+" "+render(result))
-	return nil
-}
-
-// call is try for methods of the tsp role: a business refusal (codes
-// 1000-1999) is returned; anything else ends the test with verdict error,
-// because the adapter could not be exercised.
-func (s *svc) call(method string, params, result any) error {
-	err := s.try(method, params, result)
-	switch {
-	case err == nil, adapter.IsRefusal(err):
-		return err
-	}
-	if code, ok := adapter.ErrorCode(err); ok && code == adapter.CodeMethodNotFound {
-		s.t.Errorf("%v: the adapter declares the tsp role, which includes %s", err, method)
-	}
-	s.t.Errorf("%v", err)
-	return err
-}
-
-// render formats params or a result for the evidence, replacing any member
-// named "luk" (a key) with a note.
-func render(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("(%T: %v)", v, err)
-	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) == nil {
-		if _, ok := m["luk"]; ok {
-			m["luk"] = "(key withheld from the evidence; see kcv)"
-			b, _ = json.Marshal(m)
-		}
-	}
-	return string(b)
-}
-
-// advance moves the TSP's test clock forward. The adapter declared the
-// test-clock capability, so an error object in answer is a failure of that
-// declaration; a broken connection is an error.
+// advance moves the TSP's test clock forward: the adapter declared the
+// test-clock capability, so it must not refuse.
 func (s *svc) advance(seconds int64) {
 	var r struct {
 		Now string `json:"now"`
 	}
-	err := s.try("clock.advance", map[string]int64{"seconds": seconds}, &r)
-	if err == nil {
-		return
-	}
-	var e *adapter.Error
-	if errors.As(err, &e) {
-		s.t.Failf("%v: the adapter declares the test-clock capability, so clock.advance must work", err)
-	}
-	s.t.Errorf("%v", err)
+	s.t.MustCall(role, "clock.advance", map[string]int64{"seconds": seconds}, &r)
 }
 
 // tokenResult is the result of tsp.provision and tsp.replace.
@@ -226,7 +161,8 @@ func (r *tokenResult) Validate() error {
 	return nil
 }
 
-func (r *tokenResult) pans() []string { return []string{r.Token} }
+// PANs lets the harness mask the token in the evidence.
+func (r *tokenResult) PANs() []string { return []string{r.Token} }
 
 // lukResult is the result of tsp.issue_luk.
 type lukResult struct {
@@ -302,6 +238,9 @@ type authorizeParams struct {
 	Cryptogram string `json:"cryptogram"`
 }
 
+// PANs lets the harness mask the token in the evidence.
+func (a authorizeParams) PANs() []string { return []string{a.Token} }
+
 // decision is the TSP's answer to one authorisation: a result or a
 // refusal, both of which decline.
 type decision struct {
@@ -322,7 +261,7 @@ func (d decision) String() string {
 // authorize submits one authorisation.
 func (s *svc) authorize(a authorizeParams) decision {
 	var r decisionResult
-	if err := s.call("tsp.authorize", a, &r); err != nil {
+	if err := s.t.Call(role, "tsp.authorize", a, &r); err != nil {
 		return decision{reason: err.Error()}
 	}
 	return decision{approved: r.Approved, reason: r.Reason}
@@ -342,7 +281,7 @@ type phone struct {
 // tryProvision asks for a token for pan on device.
 func (s *svc) tryProvision(pan, device string) (*phone, error) {
 	p := &phone{s: s, pan: pan, device: device, atc: uint16(1 + s.t.Session().IntN(0x7FFF))}
-	err := s.call("tsp.provision", map[string]string{"funding_pan": pan, "expiry": expiry(), "device_id": device}, &p.tok)
+	err := s.t.Call(role, "tsp.provision", map[string]string{"funding_pan": pan, "expiry": expiry(), "device_id": device}, &p.tok)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +308,7 @@ func (p *phone) tryIssueLUK(maxUses int) (*lukResult, error) {
 		params["max_uses"] = maxUses
 	}
 	var r lukResult
-	if err := p.s.call("tsp.issue_luk", params, &r); err != nil {
+	if err := p.s.t.Call(role, "tsp.issue_luk", params, &r); err != nil {
 		return nil, err
 	}
 	p.luk = &r
@@ -390,7 +329,7 @@ func (p *phone) issueLUK(maxUses int) *lukResult {
 // token, returning a refusal.
 func (p *phone) lifecycle(method string) error {
 	var r statusResult
-	return p.s.call(method, map[string]string{"token_ref": p.tok.TokenRef, "reason": "paycert conformance test"}, &r)
+	return p.s.t.Call(role, method, map[string]string{"token_ref": p.tok.TokenRef, "reason": "paycert conformance test"}, &r)
 }
 
 // mustLifecycle is lifecycle ending the test with verdict error on a
