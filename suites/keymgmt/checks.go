@@ -87,19 +87,30 @@ func (k *keyCtx) identify(x *txKey, match func(dukpt.Key) bool) string {
 	return ""
 }
 
+// transaction checks a KSN the device returned (checkKSN) and derives its
+// transaction key. It returns the key, the counter and "", or the problem.
+// The caller remembers the transaction once it has checked it.
+func (k *keyCtx) transaction(ksn []byte) (txKey, uint32, string) {
+	counter, prob := k.checkKSN(ksn)
+	if prob != "" {
+		return txKey{}, counter, prob
+	}
+	x, err := k.derive(ksn)
+	if err != nil {
+		return txKey{}, counter, fmt.Sprintf("KSN %X: no key derivable: %v", ksn, err)
+	}
+	return x, counter, ""
+}
+
 // checkPINBlock checks one PIN block: its KSN, and that it decrypts to pin
 // under the PIN key the suite derives for that KSN, in the requested
 // format. It returns "" or the problem.
 func (k *keyCtx) checkPINBlock(ksn, block []byte, pin, pan, format string) string {
-	counter, prob := k.checkKSN(ksn)
+	x, counter, prob := k.transaction(ksn)
 	if prob != "" {
 		return prob
 	}
 	defer k.remember(ksn, counter)
-	x, err := k.derive(ksn)
-	if err != nil {
-		return fmt.Sprintf("KSN %X: no key derivable: %v", ksn, err)
-	}
 	pk, err := x.pinKey()
 	if err != nil {
 		return fmt.Sprintf("KSN %X: no PIN key derivable: %v", ksn, err)
@@ -139,15 +150,11 @@ func (k *keyCtx) checkData(ksn, data, got []byte) string {
 }
 
 func (k *keyCtx) checkWith(ksn, data, got []byte, what, keyName string, keyOf func(txKey) (dukpt.Key, error), compute func(dukpt.Key, []byte) ([]byte, error)) string {
-	counter, prob := k.checkKSN(ksn)
+	x, counter, prob := k.transaction(ksn)
 	if prob != "" {
 		return prob
 	}
 	defer k.remember(ksn, counter)
-	x, err := k.derive(ksn)
-	if err != nil {
-		return fmt.Sprintf("KSN %X: no key derivable: %v", ksn, err)
-	}
 	wk, err := keyOf(x)
 	if err != nil {
 		return fmt.Sprintf("KSN %X: %v", ksn, err)

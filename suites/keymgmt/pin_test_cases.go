@@ -83,13 +83,9 @@ var _ = harness.Case(harness.TestCase{
 			} else {
 				blocks[string(block)] = i
 			}
-			if _, prob := k.checkKSN(ksn); prob != "" {
+			x, _, prob := k.transaction(ksn)
+			if prob != "" {
 				p.add("%s: transaction %d: %s", s.name, i+1, prob)
-				continue
-			}
-			x, err := k.derive(ksn)
-			if err != nil {
-				p.add("%s: transaction %d: KSN %X: no key derivable: %v", s.name, i+1, ksn, err)
 				continue
 			}
 			derived[i] = &x
