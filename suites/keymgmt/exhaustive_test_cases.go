@@ -62,6 +62,7 @@ var _ = harness.Case(harness.TestCase{
 		client: t.Session().Hosts[Role], ipek: k.ik, iksn: k.iksn, fromStart: fromStart,
 		pin: "1234", pan: "4012345678909", format: fs[0],
 		chunk: walkChunk, chunkTimeout: walkChunkTimeout,
+		progress: func(done, total int64) { t.Progress("transactions", done, total) },
 	})
 	rate := float64(res.transactions) / res.elapsed.Seconds()
 	t.Note("%d transactions in %s (%.0f per second, %d pipelined per batch), counters %06X to %06X, %d distinct transaction keys, exhausted afterwards: %v",
