@@ -344,3 +344,43 @@ func inconclusive(rep *reports.Report) []string {
 	}
 	return out
 }
+
+// Unreached writes into cfg.OutDir the report of a run that could not start
+// (the IUT was unreachable, the run was interrupted while opening it, the
+// configuration was refused): status incomplete, the reason, and every test
+// case that cfg selects, each with verdict error and the reason, so that a
+// CI system shows what was not tested and why.
+func Unreached(cfg Config, probe string, seed int64, start time.Time, reason string) (*reports.Report, error) {
+	rep := &reports.Report{
+		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
+		Status: reports.StatusIncomplete, Probe: probe, Seed: seed, Suites: cfg.Suites,
+		LabelFilter: cfg.LabelFilter, Start: start.UTC(), End: time.Now().UTC(), Tests: []reports.Result{},
+		Warnings: []string{"the run did not start: " + reason},
+	}
+	if filter, err := Filter(cfg.Suites, cfg.LabelFilter); err == nil {
+		if lf, err := types.ParseLabelFilter(filter); err == nil {
+			for _, tc := range Catalog() {
+				if lf(labelsOf(tc)) {
+					rep.Tests = append(rep.Tests, reports.Result{
+						ID: tc.ID, Suite: tc.Suite, Title: tc.Title, Requirement: tc.Requirement,
+						Requirements: tc.Requirements, Verdict: reports.Error, Message: "not run: " + reason,
+					})
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return rep, fmt.Errorf("report directory: %w", err)
+	}
+	journal, err := reports.OpenJournal(filepath.Join(cfg.OutDir, "results.jsonl"))
+	if err != nil {
+		return rep, err
+	}
+	defer journal.Close()
+	for _, res := range rep.Tests {
+		if err := journal.Append(res); err != nil {
+			return rep, err
+		}
+	}
+	return rep, reports.WriteAll(cfg.OutDir, rep)
+}
