@@ -30,6 +30,8 @@ type ICS struct {
 	EMV            *EMV          // emv: the card suite
 	Token          *TokenService // token: the token service suite
 	KeyMgmt        *KeyMgmt      // keymgmt: the DUKPT PIN pad suite
+
+	text []byte // the document as parsed, for SHA256 and Redacted
 }
 
 // Implementation identifies the implementation under test.

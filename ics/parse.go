@@ -109,6 +109,7 @@ func Parse(data []byte, name string) (res *ICS, err error) {
 		return nil, c.joined()
 	}
 	out.Source = name
+	out.text = bytes.Clone(data)
 	return out, nil
 }
 
