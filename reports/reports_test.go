@@ -164,7 +164,7 @@ func TestSummaryHeader(t *testing.T) {
 	if !strings.HasPrefix(first, "FAIL — 5 test cases: 1 passed, 1 failed") || !strings.Contains(first, "5 requirements: 1 satisfied, 1 not satisfied, 2 not tested, 1 not covered") {
 		t.Errorf("first line %q does not state the outcome with its counts", first)
 	}
-	for _, want := range []string{"Evidence (test case: verdict)", "NOT-SATISFIED", "EMV-EC-001: fail", "no test case", "signature: unsigned"} {
+	for _, want := range []string{"Evidence (test case verdict)", "NOT-SATISFIED", "EMV-EC-001 fail", "no test case", "signature: unsigned"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}

@@ -87,16 +87,16 @@ func summarize(r *Report, full bool) string {
 // requirementTable renders the traceability matrix: requirement, status,
 // and the test cases with their verdicts.
 func requirementTable(w io.Writer, r *Report) {
-	t := newTable(w, []string{"Requirement", "Status", "Evidence (test case: verdict)"})
+	t := newTable(w, []string{"Requirement", "Status", "Evidence (test case verdict)"})
 	for _, tr := range r.Traceability {
 		var cases []string
 		for _, c := range tr.Cases {
-			cases = append(cases, c.ID+": "+string(c.Verdict))
+			cases = append(cases, c.ID+" "+string(c.Verdict))
 		}
 		if len(cases) == 0 {
 			cases = []string{"no test case"}
 		}
-		t.Append([]string{tr.ID, strings.ToUpper(tr.Status), strings.Join(cases, "\n")})
+		t.Append([]string{tr.ID, strings.ToUpper(tr.Status), strings.Join(cases, ", ")})
 	}
 	t.Render()
 }

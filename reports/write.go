@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same
