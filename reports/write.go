@@ -49,7 +49,8 @@ func JSON(r *Report) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteAll writes report.json, junit.xml and summary.txt into dir.
+// WriteAll recounts the report and writes report.json, junit.xml,
+// summary.txt and report.html into dir, each atomically.
 func WriteAll(dir string, r *Report) error {
 	r.Recount()
 	j, err := JSON(r)
@@ -66,7 +67,14 @@ func WriteAll(dir string, r *Report) error {
 	if err := WriteFileAtomic(filepath.Join(dir, "junit.xml"), x); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, "summary.txt"), []byte(Summarize(r)))
+	if err := WriteFileAtomic(filepath.Join(dir, "summary.txt"), []byte(Summarize(r))); err != nil {
+		return err
+	}
+	h, err := HTML(r)
+	if err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, "report.html"), h)
 }
 
 // Journal appends one JSON line per finished test to a file, synced after
