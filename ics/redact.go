@@ -17,10 +17,14 @@ import (
 // report names exactly the ICS it was made with; "" for an ICS that Parse
 // did not make.
 func (c *ICS) SHA256() string {
-	if c == nil || c.text == nil {
+	if c == nil {
 		return ""
 	}
-	sum := sha256.Sum256(c.text)
+	return c.sha256
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -31,14 +35,22 @@ func (c *ICS) SHA256() string {
 // run masked, and every comment removed (a comment could hold anything).
 // The result is YAML for a reader; it is not an ICS that Parse accepts.
 func (c *ICS) Redacted() ([]byte, error) {
-	if c == nil || c.text == nil {
+	switch {
+	case c == nil || (c.redacted == nil && c.redactErr == nil):
 		return nil, errors.New("ics: no parsed document to redact")
+	case c.redactErr != nil:
+		return nil, c.redactErr
 	}
+	return bytes.Clone(c.redacted), nil
+}
+
+// redact makes the Redacted form of data, the document c was parsed from.
+func (c *ICS) redact(data []byte) ([]byte, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(c.text, &doc); err != nil {
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("ics: redact: %v", err)
 	}
-	c.redact(&doc, "")
+	c.redactNode(&doc, "")
 	doc.HeadComment = "paycert ICS as used, redacted: keys appear as key check values (KCV),\n" +
 		"PANs masked, comments removed. SHA-256 of the original: " + c.SHA256()
 	var buf bytes.Buffer
@@ -53,23 +65,23 @@ func (c *ICS) Redacted() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// redact rewrites n, found at field path p, in place.
-func (c *ICS) redact(n *yaml.Node, p string) {
+// redactNode rewrites n, found at field path p, in place.
+func (c *ICS) redactNode(n *yaml.Node, p string) {
 	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, k := range n.Content {
-			c.redact(k, p)
+			c.redactNode(k, p)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			k.HeadComment, k.LineComment, k.FootComment = "", "", ""
-			c.redact(v, join(p, k.Value))
+			c.redactNode(v, join(p, k.Value))
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			c.redact(e, p+"["+strconv.Itoa(i)+"]")
+			c.redactNode(e, p+"["+strconv.Itoa(i)+"]")
 		}
 	case yaml.ScalarNode:
 		if v, ok := c.redactedValue(p); ok {
