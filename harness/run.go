@@ -18,6 +18,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/reports"
+	"github.com/paycert/paycert/requirements"
 )
 
 // Config selects and configures a run.
@@ -283,10 +284,15 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	defer journal.Close()
+	inputs, err := inputsOf(s, cfg.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	rep := &reports.Report{
-		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
-		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
+		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: reports.Unsigned,
+		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed, Inputs: inputs,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+		Traceability: traceability(requirements.Embedded(), Catalog()),
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
