@@ -28,6 +28,10 @@ type Config struct {
 	ToolVersion string    // for the report
 	Progress    io.Writer // a line per finished test; nil for none
 	GinkgoLog   io.Writer // Ginkgo's own console output; nil discards it
+	// Signature is the report's signature status from the first write
+	// on (reports.Report.Signature): the caller signs the directory after
+	// Run returns.
+	Signature string
 }
 
 // ErrConfig is wrapped by errors in the run configuration.
@@ -281,6 +285,7 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
 		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+		Signature: cfg.Signature,
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)

@@ -63,6 +63,12 @@ type Report struct {
 	Tests        []Result    `json:"tests"`
 	Warnings     []string    `json:"warnings,omitempty"`
 	Extensions   interface{} `json:"extensions,omitempty"`
+
+	// Signature says whether the report directory is signed: "unsigned",
+	// or the key and file of the signature that certify writes at the end
+	// of the run ("ed25519 KEYID, attestation.intoto.json"), or "not
+	// signed: REASON" when signing was refused (a leak scan finding).
+	Signature string `json:"signature,omitempty"`
 }
 
 // Tool identifies the program that made the report.

@@ -163,6 +163,9 @@ func summarize(r *Report, full bool) string {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&buf, "warning: %s\n", w)
 	}
+	if r.Signature != "" {
+		fmt.Fprintf(&buf, "signature: %s\n", r.Signature)
+	}
 	return buf.String()
 }
 

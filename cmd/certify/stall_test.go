@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycert/paycert/attest"
 	"github.com/paycert/paycert/probes/vpcd"
 	"github.com/paycert/paycert/reports"
 )
@@ -98,7 +99,11 @@ func TestStallingIUT(t *testing.T) {
 func TestInterruptedRun(t *testing.T) {
 	addr := stallingCard(t)
 	out := t.TempDir()
-	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--out", out)
+	key := filepath.Join(t.TempDir(), "k")
+	if code, msg := certify(t, "keygen", "--key", key); code != 0 {
+		t.Fatalf("keygen: %s", msg)
+	}
+	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--out", out, "--sign-key", key)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +135,13 @@ func TestInterruptedRun(t *testing.T) {
 	r := readReport(t, out)
 	if r.Status != reports.StatusIncomplete {
 		t.Fatalf("status %q, want incomplete; tests %+v", r.Status, r.Tests)
+	}
+	// The interrupted run is signed too, and its predicate says incomplete.
+	if code, msg := certify(t, "verify", out, "--pub", key+".pub"); code != 0 || !strings.Contains(msg, "attested verdict: WARNED (outcome inconclusive, run incomplete)") {
+		t.Fatalf("verify: exit %d\n%s", code, msg)
+	}
+	if p := readStatement(t, out).Predicate; p.Status != reports.StatusIncomplete || p.Result != attest.Warned {
+		t.Fatalf("predicate %+v", p)
 	}
 }
 

@@ -268,6 +268,8 @@ func loadKey(t *harness.T, c *adapter.Client, k *keyCtx) {
 		ksn = hex.EncodeToString(z[:])
 	}
 	ikb := k.ik.Bytes()
+	// The initial key goes over the wire: no file of the run may contain it.
+	t.Session().Masker.AddSecret(hex.EncodeToString(ikb))
 	params := map[string]string{"scheme": k.s.wire, "initial_key": strings.ToUpper(hex.EncodeToString(ikb)), "ksn": strings.ToUpper(ksn)}
 	clear(ikb)
 	err := callRPC(t, c, mLoad, params, nil, fmt.Sprintf("scheme %s, initial_key %s, ksn %s", k.s.wire, k.ik, strings.ToUpper(ksn)))
