@@ -29,8 +29,8 @@ type Config struct {
 	Progress    io.Writer // a line per finished test; nil for none
 	GinkgoLog   io.Writer // Ginkgo's own console output; nil discards it
 	// Signature is the report's signature status from the first write
-	// on (reports.Report.Signature): the caller signs the directory after
-	// Run returns.
+	// on (reports.Report.Signature; empty means reports.Unsigned): the
+	// caller signs the directory after Run returns.
 	Signature string
 }
 
@@ -281,11 +281,15 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	defer journal.Close()
+	sig := cfg.Signature
+	if sig == "" {
+		sig = reports.Unsigned
+	}
 	rep := &reports.Report{
 		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
 		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
-		Signature: cfg.Signature,
+		Signature: sig,
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)

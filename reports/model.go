@@ -63,13 +63,16 @@ type Report struct {
 	Tests        []Result    `json:"tests"`
 	Warnings     []string    `json:"warnings,omitempty"`
 	Extensions   interface{} `json:"extensions,omitempty"`
-
-	// Signature says whether the report directory is signed: "unsigned",
-	// or the key and file of the signature that certify writes at the end
-	// of the run ("ed25519 KEYID, attestation.intoto.json"), or "not
-	// signed: REASON" when signing was refused (a leak scan finding).
-	Signature string `json:"signature,omitempty"`
+	// Signature states whether the report directory is signed: Unsigned
+	// unless a signer sets it. certify sets it to the key and file of the
+	// signature it writes at the end of the run ("ed25519 KEYID,
+	// attestation.intoto.json"), or to "not signed: REASON" when it
+	// refused to sign (a leak scan finding).
+	Signature string `json:"signature"`
 }
+
+// Unsigned is the Signature of a report nobody signed.
+const Unsigned = "unsigned"
 
 // Tool identifies the program that made the report.
 type Tool struct {

@@ -21,9 +21,6 @@ import (
 // signKeyEnv names the signing key when --sign-key is not given.
 const signKeyEnv = "PAYCERT_SIGN_KEY"
 
-// unsigned is the report's signature status of a run without a key.
-const unsigned = "unsigned"
-
 func newKeygenCmd() *cobra.Command {
 	var key string
 	c := &cobra.Command{
@@ -132,7 +129,7 @@ func loadSignKey(flag string) (*attest.Signer, error) {
 // unsigned).
 func signatureStatus(s *attest.Signer) string {
 	if s == nil {
-		return unsigned
+		return reports.Unsigned
 	}
 	id, _ := s.KeyID()
 	return fmt.Sprintf("ed25519 %s, %s", id, attest.FileName)
