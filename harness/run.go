@@ -134,15 +134,16 @@ func planRun(cfg Config, s *Session) (plan, error) {
 
 // run is the state of the run in progress, fed by the reporter node.
 type run struct {
-	mu         sync.Mutex
-	report     *reports.Report
-	journal    *reports.Journal
-	dir        string
-	progress   io.Writer
-	interrupt  bool
-	writeErr   error
-	masker     func(string) string
-	onProgress func(reports.Result)
+	mu        sync.Mutex
+	report    *reports.Report
+	journal   *reports.Journal
+	dir       string
+	progress  io.Writer
+	bar       *progress
+	interrupt bool
+	writeErr  error
+	masker    func(string) string
+	selected  func(labels []string) bool // the run's label filter
 }
 
 var (
@@ -166,7 +167,7 @@ var _ = ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
 	r.mu.Unlock()
 	switch {
 	case ran:
-	case interrupted:
+	case interrupted && r.selected(sr.Labels()):
 		res.Verdict, res.Message = reports.Skipped, "not run: the run was interrupted"
 	default:
 		return // left out by the run's suite selection or label filter
@@ -236,6 +237,7 @@ func (r *run) add(res reports.Result) {
 			r.writeErr = err
 		}
 		if r.progress != nil {
+			r.bar.done()
 			fmt.Fprintf(r.progress, "%-15s %-14s %s\n", res.ID, strings.ToUpper(string(res.Verdict)), res.Title)
 		}
 		// Keep an up-to-date report on disk, marked incomplete, so that a
@@ -273,6 +275,10 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, err
 	}
 	sc.LabelFilter = p.filter
+	selected, err := types.ParseLabelFilter(p.filter)
+	if err != nil {
+		return nil, fmt.Errorf("%w: label filter %q: %v", ErrConfig, p.filter, err)
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: report directory: %v", ErrConfig, err)
 	}
@@ -294,7 +300,7 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	r := &run{report: rep, journal: journal, dir: cfg.OutDir, progress: cfg.Progress, masker: s.Masker.Text}
+	r := &run{report: rep, journal: journal, dir: cfg.OutDir, progress: cfg.Progress, bar: newProgress(cfg.Progress), masker: s.Masker.Text, selected: selected}
 	setCurrent(s)
 	runMu.Lock()
 	active = r

@@ -96,6 +96,7 @@ func indent(s string) string {
 
 func doRun(c *cobra.Command, f runFlags) error {
 	start := time.Now()
+	probes.Warn = func(w string) { fmt.Fprintf(c.ErrOrStderr(), "certify: warning: %s\n", w) }
 	if f.seed == 0 {
 		f.seed = start.UnixNano() % 1_000_000_000
 	}
