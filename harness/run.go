@@ -29,6 +29,10 @@ type Config struct {
 	ToolVersion string    // for the report
 	Progress    io.Writer // a line per finished test; nil for none
 	GinkgoLog   io.Writer // Ginkgo's own console output; nil discards it
+	// Signature is the report's signature status from the first write
+	// on (reports.Report.Signature; empty means reports.Unsigned): the
+	// caller signs the directory after Run returns.
+	Signature string
 }
 
 // ErrConfig is wrapped by errors in the run configuration.
@@ -289,7 +293,7 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	rep := &reports.Report{
-		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: reports.Unsigned,
+		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: signatureOf(cfg),
 		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed, Inputs: inputs,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
 		Traceability: traceability(requirements.Embedded(), Catalog()),
@@ -358,10 +362,11 @@ func inconclusive(rep *reports.Report) []string {
 // CI system shows what was not tested and why.
 func Unreached(cfg Config, probe string, seed int64, start time.Time, reason string) (*reports.Report, error) {
 	rep := &reports.Report{
-		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
+		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: signatureOf(cfg),
 		Status: reports.StatusIncomplete, Probe: probe, Seed: seed, Suites: cfg.Suites,
 		LabelFilter: cfg.LabelFilter, Start: start.UTC(), End: time.Now().UTC(), Tests: []reports.Result{},
-		Warnings: []string{"the run did not start: " + reason},
+		Warnings:     []string{"the run did not start: " + reason},
+		Traceability: traceability(requirements.Embedded(), Catalog()),
 	}
 	if filter, err := Filter(cfg.Suites, cfg.LabelFilter); err == nil {
 		if lf, err := types.ParseLabelFilter(filter); err == nil {
@@ -389,4 +394,12 @@ func Unreached(cfg Config, probe string, seed int64, start time.Time, reason str
 		}
 	}
 	return rep, reports.WriteAll(cfg.OutDir, rep)
+}
+
+// signatureOf is the report's signature status for cfg.
+func signatureOf(cfg Config) string {
+	if cfg.Signature == "" {
+		return reports.Unsigned
+	}
+	return cfg.Signature
 }

@@ -4,6 +4,7 @@
 package mask
 
 import (
+	"encoding/hex"
 	"regexp"
 	"strings"
 	"sync"
@@ -75,8 +76,9 @@ func LuhnDigit(digits string) byte {
 // Luhn-valid run as Text does. Register every PAN a test learns with Add.
 // A Masker is safe for concurrent use.
 type Masker struct {
-	mu    sync.Mutex
-	known []string
+	mu      sync.Mutex
+	known   []string
+	secrets [][]byte
 }
 
 // Add registers a PAN (digits only; a trailing F pad is dropped).
@@ -104,4 +106,44 @@ func (m *Masker) Text(s string) string {
 		s = strings.ReplaceAll(s, k, PAN(k))
 	}
 	return Text(s)
+}
+
+// PANs returns the PANs registered with Add, in the order they were first
+// added.
+func (m *Masker) PANs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.known...)
+}
+
+// AddSecret registers a secret value, hex-encoded (a key the run knows: an
+// ICS test key, or a key seen on the wire), that no file the run writes may
+// contain. It does not change what Text masks: secrets are kept out of the
+// evidence where they are handled (key types print only their check
+// values); the registry is what the leak scan looks for before a report is
+// signed. Values that are not hex or shorter than 8 bytes are ignored.
+func (m *Masker) AddSecret(hexValue string) {
+	b, err := hex.DecodeString(strings.TrimSpace(hexValue))
+	if err != nil || len(b) < 8 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.secrets {
+		if string(k) == string(b) {
+			return
+		}
+	}
+	m.secrets = append(m.secrets, b)
+}
+
+// Secrets returns copies of the values registered with AddSecret.
+func (m *Masker) Secrets() [][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][]byte, len(m.secrets))
+	for i, k := range m.secrets {
+		out[i] = append([]byte(nil), k...)
+	}
+	return out
 }

@@ -74,3 +74,27 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskerRegistries(t *testing.T) {
+	var m Masker
+	m.Add("6222021234567890128F")
+	m.Add("6222021234567890128")
+	if got := m.PANs(); len(got) != 1 || got[0] != "6222021234567890128" {
+		t.Errorf("PANs() = %q", got)
+	}
+	m.AddSecret("0123456789ABCDEFFEDCBA9876543210")
+	m.AddSecret("0123456789abcdeffedcba9876543210") // the same value
+	m.AddSecret("not hex")
+	m.AddSecret("0102") // too short to be a key
+	s := m.Secrets()
+	if len(s) != 1 || len(s[0]) != 16 || s[0][0] != 0x01 {
+		t.Fatalf("Secrets() = %x", s)
+	}
+	s[0][0] = 0xFF // a copy
+	if m.Secrets()[0][0] != 0x01 {
+		t.Error("Secrets returned the registry's own slice")
+	}
+	if got := m.Text("key 0123456789ABCDEFFEDCBA9876543210"); got != "key 0123456789ABCDEFFEDCBA9876543210" {
+		t.Errorf("Text changed a secret: %q", got)
+	}
+}

@@ -75,7 +75,10 @@ type Report struct {
 	// that evidence it; Recount fills in their verdicts and its status.
 	Traceability []Trace `json:"traceability"`
 	// Signature states whether the report directory is signed: Unsigned
-	// unless a signer sets it.
+	// unless a signer sets it. certify sets it to the key and file of the
+	// signature it writes at the end of the run ("ed25519 KEYID,
+	// attestation.intoto.json"), or to "not signed: REASON" when it
+	// refused to sign (a leak scan finding).
 	Signature string `json:"signature"`
 }
 

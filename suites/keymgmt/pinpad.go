@@ -19,6 +19,8 @@ func loadKey(t *harness.T, k *keyCtx) {
 	}
 	ikb := k.ik.Bytes()
 	params := map[string]string{"scheme": k.s.wire, "initial_key": hexU(ikb), "ksn": ksn}
+	// The initial key goes over the wire: no file of the run may contain it.
+	t.Session().Masker.AddSecret(params["initial_key"])
 	clear(ikb)
 	t.Note("loading initial key %s (scheme %s, KSN %s)", k.ik, k.s.wire, ksn)
 	t.MustCall(Role, mLoad, params, nil)
