@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,18 +22,34 @@ import (
 )
 
 // loadICS reads the ICS named by --ics: a file, "default" for the embedded
-// one, or nothing, in which case ref: alone gets the default.
+// one, "profile:NAME" for a reference card profile's, or nothing, in which
+// case ref: alone gets the ICS of the profile it names (the default's
+// without ?profile=).
 func loadICS(name string, uris []string) (*ics.ICS, error) {
-	switch name {
-	case "default":
+	switch {
+	case name == "default":
 		return ics.Default(), nil
-	case "":
+	case strings.HasPrefix(name, "profile:"):
+		c, err := ics.Profile(strings.TrimPrefix(name, "profile:"))
+		if err != nil {
+			return nil, fmt.Errorf("--ics: %w", err)
+		}
+		return c, nil
+	case name == "":
+		profile := ""
 		for _, u := range uris {
 			if !strings.HasPrefix(u, "ref:") {
 				return nil, nil
 			}
+			if q, err := url.Parse(u); err == nil && q.Query().Get("profile") != "" {
+				profile = q.Query().Get("profile")
+			}
 		}
-		return ics.Default(), nil
+		c, err := ics.Profile(profile)
+		if err != nil {
+			return nil, &exitError{exitUsage, fmt.Errorf("--probe: %w", err)}
+		}
+		return c, nil
 	}
 	c, err := ics.Load(name)
 	if err != nil {
@@ -73,7 +90,7 @@ configuration error, 3 the IUT was unreachable or a test ended in error.`,
 	fl.StringVar(&f.out, "out", "", "report directory (default: a new directory under ./certify-reports/)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for test order and random data (default: from the clock; printed in the report)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print Ginkgo's own output")
-	fl.StringVar(&f.ics, "ics", "", "the implementation conformance statement (YAML, see docs/ics.md); \"default\" is the reference IUTs' own, which ref: uses when none is given")
+	fl.StringVar(&f.ics, "ics", "", "the implementation conformance statement (YAML, see docs/ics.md); \"default\" is the reference IUTs' own, \"profile:NAME\" a reference card profile's (ref:?profile=NAME uses it when none is given)")
 	return c
 }
 
