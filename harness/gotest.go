@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -23,7 +24,8 @@ import (
 // $PAYCERT_REPORT_DIR (default a temporary directory). Ginkgo's own flags
 // (--ginkgo.label-filter, --ginkgo.v, ...) apply on top of the suite
 // selection. The ICS comes from the file $PAYCERT_ICS; without it the
-// reference IUTs' own (ics.Default) when every probe is ref:, none otherwise.
+// reference IUTs' own (ics.Profile of the ref: probe's profile, ics.Default
+// without one) when the probe is ref:, none otherwise.
 func RunGoTest(t *testing.T, suite string) {
 	t.Helper()
 	uri := os.Getenv("PAYCERT_PROBE")
@@ -52,7 +54,13 @@ func RunGoTest(t *testing.T, suite string) {
 			t.Fatal(err)
 		}
 	} else if strings.HasPrefix(uri, "ref:") && !strings.Contains(uri, " ") {
-		s.ICS = ics.Default()
+		profile := ""
+		if u, err := url.Parse(uri); err == nil {
+			profile = u.Query().Get("profile")
+		}
+		if s.ICS, err = ics.Profile(profile); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sc, rc := ginkgo.GinkgoConfiguration()
 	extra := sc.LabelFilter

@@ -78,6 +78,10 @@ func (c *ICS) Summary() map[string]string {
 		}
 		m["emv.cvm-limit"] = strconv.FormatInt(e.CVMLimit, 10)
 		m["emv.currency"] = fmt.Sprintf("%03d", e.Currency)
+		if e.Country != 0 {
+			m["emv.country"] = fmt.Sprintf("%03d", e.Country)
+		}
+		m["emv.cvm-method"] = e.CVMMethod
 	}
 
 	if t := c.Token; t == nil {

@@ -64,6 +64,32 @@ type EMV struct {
 	CVMLimit int64
 	// Currency is the ISO 4217 numeric currency code (156 for CNY).
 	Currency int
+	// Country is the ISO 3166 numeric country code the suite's terminal
+	// sends (9F1A); 0 when not declared (see TerminalCountry).
+	Country int
+	// CVMMethod is how the card states the cardholder verification it
+	// wants: CVMByCTQ or CVMByList.
+	CVMMethod string
+}
+
+// The values of emv.cvm-method.
+const (
+	// CVMByCTQ: in the card transaction qualifiers (9F6C) of its GPO
+	// response (qPBOC, Visa qVSDC).
+	CVMByCTQ = "ctq"
+	// CVMByList: in its CVM list (8E), read from the records (Mastercard
+	// M/Chip).
+	CVMByList = "cvm-list"
+)
+
+// TerminalCountry is the country code the suite's terminal sends: the
+// declared one, else the currency's number (right for CNY/China 156 and
+// USD/USA 840).
+func (e *EMV) TerminalCountry() int {
+	if e.Country != 0 {
+		return e.Country
+	}
+	return e.Currency
 }
 
 // Cryptogram is emv.cryptogram: how the card's application cryptograms
@@ -302,7 +328,7 @@ func (c *ICS) NotApplicable(feature string) string {
 		return ""
 	case "emv.generate-ac":
 		if !c.EMV.GenerateAC {
-			return "the ICS declares emv.generate-ac: false (GPO-only qPBOC card)"
+			return "the ICS declares emv.generate-ac: false (a GPO-only card: qPBOC without the full flow, or qVSDC)"
 		}
 		return ""
 	case "keymgmt.exhaustive":

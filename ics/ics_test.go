@@ -112,6 +112,8 @@ func TestSummary(t *testing.T) {
 		"emv.token.psn":             "01",
 		"emv.cvm-limit":             "30000",
 		"emv.currency":              "156",
+		"emv.country":               "156",
+		"emv.cvm-method":            "ctq",
 		"token.luk-ttl":             "1m0s",
 		"token.luk-max-uses":        "1",
 		"token.wait-cap":            "5s",

@@ -45,6 +45,8 @@ type (
 		Token        *rawEMVToken   `yaml:"token"`
 		CVMLimit     scalar         `yaml:"cvm-limit"`
 		Currency     scalar         `yaml:"currency"`
+		Country      scalar         `yaml:"country"`
+		CVMMethod    scalar         `yaml:"cvm-method"`
 	}
 	rawCryptogram struct {
 		Version      scalar `yaml:"version"`
@@ -463,16 +465,51 @@ func (c *checker) emv(r *rawEMV) *EMV {
 		}
 	}
 	if !c.absent(r.Currency.set, p, "currency", true) {
-		s := r.Currency
-		v := strings.TrimSpace(s.value)
-		n, err := strconv.Atoi(v)
-		if !s.isText() || len(v) < 1 || len(v) > 3 || !isDigits(v) || err != nil || n < 1 {
-			c.add(s.line, p+".currency", "must be an ISO 4217 numeric currency code (1 to 999, e.g. 156)")
-		} else {
+		if n, ok := isoNumeric(r.Currency); ok {
 			e.Currency = n
+		} else {
+			c.add(r.Currency.line, p+".currency", "must be an ISO 4217 numeric currency code: 1 to 999, written with up to three digits (156, \"036\") or as the four digits 9F42 and 5F2A carry (\"0156\", \"0978\")")
 		}
 	}
+	if !c.absent(r.Country.set, p, "country", false) {
+		if n, ok := isoNumeric(r.Country); ok {
+			e.Country = n
+		} else {
+			c.add(r.Country.line, p+".country", "must be an ISO 3166 numeric country code: 1 to 999, written with up to three digits (156, 250, \"036\") or as the four digits 9F1A carries (\"0250\")")
+		}
+	}
+	if v, ok := c.enum(r.CVMMethod, p, "cvm-method", false, []string{CVMByCTQ, CVMByList}); ok {
+		e.CVMMethod = v
+	} else if !r.CVMMethod.set {
+		e.CVMMethod = defaultCVMMethod(e.Cryptogram.CVN)
+	}
 	return e
+}
+
+// isoNumeric reads an ISO 4217 / ISO 3166 numeric code: 1 to 999, written
+// with one to three digits or as four digits with a leading zero (the
+// n3 value as EMV carries it in two bytes of BCD).
+func isoNumeric(s scalar) (int, bool) {
+	v := strings.TrimSpace(s.value)
+	if !s.isText() || !isDigits(v) || len(v) > 4 || (len(v) == 4 && v[0] != '0') {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 999 {
+		return 0, false
+	}
+	return n, true
+}
+
+// defaultCVMMethod is how a card of the cryptogram version states its
+// cardholder verification when the ICS does not say: Visa and UnionPay
+// contactless cards in their CTQ (9F6C), Mastercard cards in their CVM
+// list (8E).
+func defaultCVMMethod(cvn emvcrypto.CVN) string {
+	if info, ok := cvn.Info(); ok && info.Scheme == emvcrypto.SchemeMastercard {
+		return CVMByList
+	}
+	return CVMByCTQ
 }
 
 func (c *checker) cryptogram(r *rawCryptogram) Cryptogram {

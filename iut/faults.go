@@ -41,6 +41,44 @@ type Fault struct {
 	// run (e.g. "!exhaustive" to keep it short); MustFail is judged within
 	// it.
 	LabelFilter string `json:"labelFilter,omitempty"`
+	// Profiles lists the reference card profiles (iut/card) the fault
+	// applies to; empty means every profile. A fault that a profile's
+	// kernel cannot have (PBOC electronic cash on a Visa card) leaves it
+	// out.
+	Profiles []string `json:"profiles,omitempty"`
+	// MustFailOn replaces MustFail for the card profiles named, where the
+	// profile's ICS makes some of MustFail not applicable (a GPO-only Visa
+	// card has no GENERATE AC test) or its kernel reaches a test case by
+	// another path. MustFail is the list for the default profile.
+	MustFailOn map[string][]string `json:"mustFailOn,omitempty"`
+}
+
+// AppliesTo reports whether the fault applies to the card profile.
+func (f Fault) AppliesTo(profile string) bool {
+	return len(f.Profiles) == 0 || slices.Contains(f.Profiles, profile)
+}
+
+// MustFailFor returns the test cases that must fail under the fault on
+// the card profile ("" for the default).
+func (f Fault) MustFailFor(profile string) []string {
+	if l, ok := f.MustFailOn[profile]; ok {
+		return l
+	}
+	return f.MustFail
+}
+
+// Killed lists every test case the fault must fail on some profile.
+func (f Fault) Killed() []string {
+	out := slices.Clone(f.MustFail)
+	for _, l := range f.MustFailOn {
+		for _, id := range l {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Probe is the probe URI that selects the fault.

@@ -24,19 +24,109 @@ func PAN(pan string) string {
 	return strings.Repeat("X", n)
 }
 
-// Text masks every run of 13 to 19 digits that passes the Luhn check, as a
-// PAN would. A PAN inside a longer run of digits (a hex dump of BCD data)
-// is not recognisable without knowing it: register it with a Masker.
+// Text masks what is a PAN in s, and nothing else:
+//
+//   - in free text, a word (a run of letters and digits) that is 13 to 19
+//     digits and passes the Luhn check;
+//   - in a hex transcript (a word of at least 16 hex digits, such as an
+//     APDU), the PAN of the PAN-bearing data objects it contains: 5A
+//     (PAN), 57 (track 2 equivalent data) and 9F6B (track 2 data), when
+//     the PAN they hold passes the Luhn check.
+//
+// Digit runs inside a hex transcript are not PANs because they look like
+// numbers: an issuer action code (9F0E 0010000000), a TVR or an amount
+// next to the following tag's digits can pass the Luhn check by chance.
+// A PAN a test has learned is masked wherever it occurs by a Masker.
 func Text(s string) string {
-	return digitRunsAny.ReplaceAllStringFunc(s, func(run string) string {
-		if len(run) <= 19 && Luhn(run) {
-			return PAN(run)
+	return words.ReplaceAllStringFunc(s, func(w string) string {
+		switch {
+		case len(w) >= 13 && len(w) <= 19 && isDigits(w) && Luhn(w):
+			return PAN(w)
+		case len(w) >= 16 && isHex(w):
+			return maskHexPANs(w)
 		}
-		return run
+		return w
 	})
 }
 
-var digitRunsAny = regexp.MustCompile(`[0-9]{13,}`)
+var words = regexp.MustCompile(`[0-9A-Za-z]+`)
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// panTags are the hex tags of data objects whose value starts with a PAN:
+// 5A in BCD padded with F, 57 and 9F6B up to the separator D.
+var panTags = []struct {
+	tag   string
+	track bool
+}{{"5A", false}, {"57", true}, {"9F6B", true}}
+
+// maskHexPANs masks the PAN in each PAN-bearing TLV of a hex transcript,
+// at every byte offset.
+func maskHexPANs(w string) string {
+	b := []byte(w)
+	for i := 0; i+4 <= len(w); i += 2 {
+		for _, pt := range panTags {
+			if !strings.EqualFold(w[i:min(i+len(pt.tag), len(w))], pt.tag) {
+				continue
+			}
+			at := i + len(pt.tag)
+			if at+2 > len(w) {
+				continue
+			}
+			n := hexByte(w[at : at+2])
+			val := at + 2
+			if n < 6 || n > 19 || val+2*n > len(w) {
+				continue
+			}
+			v := strings.ToUpper(w[val : val+2*n])
+			pan := strings.TrimRight(v, "F")
+			if pt.track {
+				var ok bool
+				if pan, _, ok = strings.Cut(v, "D"); !ok {
+					continue
+				}
+			}
+			if len(pan) < 12 || len(pan) > 19 || !isDigits(pan) || !Luhn(pan) {
+				continue
+			}
+			copy(b[val:], PAN(pan))
+		}
+	}
+	return string(b)
+}
+
+func hexByte(s string) int {
+	n := 0
+	for i := 0; i < 2; i++ {
+		c := s[i] | 0x20
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*16 + int(c-'0')
+		case c >= 'a' && c <= 'f':
+			n = n*16 + int(c-'a'+10)
+		default:
+			return -1
+		}
+	}
+	return n
+}
 
 // Luhn reports whether the digit string passes the Luhn (mod 10) check.
 func Luhn(digits string) bool {
@@ -71,9 +161,9 @@ func LuhnDigit(digits string) byte {
 	return '0'
 }
 
-// Masker masks known PANs wherever they occur in text, including inside
-// longer digit runs such as hex dumps of TLV data, and then any other
-// Luhn-valid run as Text does. Register every PAN a test learns with Add.
+// Masker masks known PANs (the card's PAN and token, learned from 5A, 57
+// and 9F6B) wherever they occur in text, including inside hex dumps of
+// TLV data, and then what Text masks. Register every PAN a test learns with Add.
 // A Masker is safe for concurrent use.
 type Masker struct {
 	mu      sync.Mutex

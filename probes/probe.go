@@ -47,7 +47,8 @@ var Warn func(string)
 var ErrUsage = errors.New("bad probe URI")
 
 // Schemes lists the probe URI forms, for help texts.
-const Schemes = `ref:[?fault=NAME]          the embedded reference cloud card (default)
+const Schemes = `ref:[?profile=P&fault=NAME] the embedded reference cloud card (default), as profile P
+                            (upi-qpboc, visa-cvn18, visa-cvn22, mc-cvn17), with a fault
 pcsc://[?reader=NAME]       a card on a PC/SC reader (first reader with a card)
 vpcd-listen://HOST:PORT     paycert plays the vpcd reader; a virtual card connects
 vpcd://HOST:PORT            paycert connects to a virtual card that listens
@@ -56,7 +57,7 @@ adapter-exec:COMMAND ARGS   the same over the stdin/stdout of a program paycert 
 
 // RefOpener builds the embedded reference card; package ref sets it so
 // that this package does not depend on the reference implementation.
-var RefOpener func(fault string) (Card, error)
+var RefOpener func(profile, fault string) (Card, error)
 
 // Open connects to the IUT named by uri.
 func Open(ctx context.Context, uri string) (Card, error) {
@@ -86,7 +87,7 @@ func Open(ctx context.Context, uri string) (Card, error) {
 		if RefOpener == nil {
 			return nil, fmt.Errorf("%w %q: the reference card is not linked into this program", ErrUsage, uri)
 		}
-		return RefOpener(q.Get("fault"))
+		return RefOpener(q.Get("profile"), q.Get("fault"))
 	case "pcsc":
 		return openPCSC(ctx, q.Get("reader"), timeout)
 	case "vpcd", "vpcd-listen":

@@ -176,18 +176,32 @@ type Cryptogram struct {
 	TLVs   []tlv.TLV
 }
 
+// ErrNoCVRType is wrapped by CVRType when the IAD's layout is recognised
+// but states no cryptogram type (Visa IAD format 2, paycert's reading).
+var ErrNoCVRType = errors.New("the issuer application data's layout states no cryptogram type")
+
 // IADType is the cryptogram type the PBOC/Visa-style CVR in the IAD states
 // (9F10 byte 5, bits 6-5), as 9F27-style bits.
 func (c Cryptogram) IADType() (byte, error) { return CVRType(c.IAD) }
+
+// IADTypeAs is IADType with the IAD read in the layout of cryptogram
+// version hint (0: guessed from its structure).
+func (c Cryptogram) IADTypeAs(hint emvcrypto.CVN) (byte, error) { return CVRTypeAs(hint, c.IAD) }
 
 // CVRType reads the cryptogram type the issuer application data states:
 // the first-GENERATE-AC bits of the CVR, wherever the IAD's layout (PBOC,
 // Visa or Mastercard, recognised by emvcrypto.ParseIAD) puts them, as
 // 9F27-style bits.
-func CVRType(iad []byte) (byte, error) {
-	p, err := emvcrypto.ParseIAD(0, iad)
+func CVRType(iad []byte) (byte, error) { return CVRTypeAs(0, iad) }
+
+// CVRTypeAs is CVRType with the layout of cryptogram version hint.
+func CVRTypeAs(hint emvcrypto.CVN, iad []byte) (byte, error) {
+	p, err := emvcrypto.ParseIAD(hint, iad)
 	if err != nil {
 		return 0, fmt.Errorf("%w: issuer application data %X: %v", ErrProtocol, iad, err)
+	}
+	if p.Scheme == emvcrypto.SchemeVisa && p.Format == 2 {
+		return 0, fmt.Errorf("issuer application data %X (Visa format 2): %w", iad, ErrNoCVRType)
 	}
 	switch p.ACType {
 	case emvcrypto.ACTypeAAC:

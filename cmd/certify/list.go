@@ -67,7 +67,7 @@ type catalogueEntry struct {
 func writeCatalogue(w io.Writer) error {
 	killers := map[string][]string{}
 	for _, f := range target.Faults() {
-		for _, id := range f.MustFail {
+		for _, id := range f.Killed() {
 			killers[id] = append(killers[id], f.Name)
 		}
 	}

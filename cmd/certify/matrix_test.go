@@ -13,6 +13,8 @@ import (
 
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/iut"
+	"github.com/paycert/paycert/iut/card"
+	"github.com/paycert/paycert/probes/ref"
 	"github.com/paycert/paycert/probes/target"
 	"github.com/paycert/paycert/reports"
 )
@@ -63,12 +65,13 @@ func verdictsByID(r *reports.Report) map[string]reports.Verdict {
 }
 
 // checkFault asserts that a run against a faulted IUT is exactly what the
-// fault declares: its MustFail test cases fail, every other test case that
-// ran gets the verdict it got on the clean reference (clean), nothing ends
-// in error, and certify exits 1 with a complete report.
-func checkFault(t *testing.T, f iut.Fault, clean map[string]reports.Verdict, r *reports.Report, code int, out string) {
+// fault declares for the card profile (iut.Fault.MustFailFor; "" is the
+// default): those test cases fail, every other test case that ran gets
+// the verdict it got on the clean reference (clean), nothing ends in
+// error, and certify exits 1 with a complete report.
+func checkFault(t *testing.T, f iut.Fault, profile string, clean map[string]reports.Verdict, r *reports.Report, code int, out string) {
 	t.Helper()
-	want := slices.Clone(f.MustFail)
+	want := slices.Clone(f.MustFailFor(profile))
 	sort.Strings(want)
 	if got := verdicts(r, reports.Fail); !slices.Equal(got, want) {
 		t.Errorf("fault %s: failed %v, want exactly %v\n%s", f.Name, got, want, out)
@@ -107,9 +110,9 @@ func TestFaultMatrix(t *testing.T) {
 				args = append(args, "--suite", strings.Join(f.Suites, ","))
 			}
 			r, code, out := certifyRun(t, args...)
-			checkFault(t, f, clean, r, code, out)
+			checkFault(t, f, "", clean, r, code, out)
 		})
-		for _, id := range f.MustFail {
+		for _, id := range f.Killed() {
 			if _, ok := harness.Lookup(id); !ok {
 				t.Errorf("fault %s names unknown test case %s", f.Name, id)
 			}
@@ -120,5 +123,31 @@ func TestFaultMatrix(t *testing.T) {
 		if !killed[tc.ID] {
 			t.Errorf("no reference fault makes %s fail: it has not been shown able to fail", tc.ID)
 		}
+	}
+	for _, p := range card.Profiles()[1:] {
+		t.Run("profile/"+p, func(t *testing.T) { profileMatrix(t, p) })
+	}
+}
+
+// profileMatrix runs the emv suite against the reference card as profile
+// p, with p's ICS (the one `certify ics --profile p` prints): clean, no
+// test case may fail or end in error and some must pass (the ICS may make
+// some not applicable, with the reason); then under every card fault that
+// applies to p, exactly the test cases the fault declares for p fail.
+func profileMatrix(t *testing.T, p string) {
+	uri := ref.URI(p, "")
+	r, code, out := certifyRun(t, "--probe", uri, "--suite", "emv")
+	if code != 0 || r.Summary.Fail != 0 || r.Summary.Error != 0 || r.Summary.Pass == 0 {
+		t.Fatalf("clean %s: exit %d, %+v\n%s", uri, code, r.Summary, out)
+	}
+	clean := verdictsByID(r)
+	for _, f := range card.Faults {
+		if !f.AppliesTo(p) || !slices.Contains(f.Suites, "emv") {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			r, code, out := certifyRun(t, "--probe", ref.URI(p, f.Name), "--suite", "emv")
+			checkFault(t, f, p, clean, r, code, out)
+		})
 	}
 }

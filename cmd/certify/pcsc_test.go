@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
+	"github.com/paycert/paycert/iut/card"
 	"github.com/paycert/paycert/probes/target"
 )
 
@@ -59,11 +60,14 @@ func waitReader(t *testing.T, present bool) {
 	}
 }
 
-// serveCard starts `certify serve card` against pcscd's vpcd slot and
-// waits for the reader to see the card.
-func serveCard(t *testing.T, fault string) func() {
+// serveCard starts `certify serve card` as profile (the default for "")
+// against pcscd's vpcd slot and waits for the reader to see the card.
+func serveCard(t *testing.T, profile, fault string) func() {
 	t.Helper()
 	args := []string{"serve", "card", "--vpcd", "127.0.0.1:35963"}
+	if profile != "" {
+		args = append(args, "--profile", profile)
+	}
 	if fault != "" {
 		args = append(args, "--fault", fault)
 	}
@@ -91,9 +95,18 @@ func serveCard(t *testing.T, fault string) func() {
 	}
 }
 
+// pcscProfile is the non-UnionPay profile the PC/SC test also drives, and
+// pcscProfileFaults the faults it runs it with (the in-process matrix runs
+// every fault of every profile).
+const pcscProfile = card.ProfileMCCVN17
+
+var pcscProfileFaults = []string{card.FaultStaticARQC, card.FaultCTQNoPIN, card.FaultPDOLNoUN}
+
 // TestPCSCEndToEnd drives the reference card through real pcscd and its
 // vpcd driver: the suite over pcsc:// must pass the clean card and fail
-// exactly the expected test cases of every card fault.
+// exactly the expected test cases of every card fault; and the card as a
+// Mastercard M/Chip profile, with the ICS 'certify ics --profile' prints,
+// passes clean and fails a few faults exactly.
 func TestPCSCEndToEnd(t *testing.T) {
 	if err := pcscReady(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -101,7 +114,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 		}
 		t.Skipf("PC/SC path not testable here: %v", err)
 	}
-	stop := serveCard(t, "")
+	stop := serveCard(t, "", "")
 	r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", "default")
 	stop()
 	if code != 0 || r.Summary.Pass != r.Summary.Total || r.Summary.Total == 0 {
@@ -116,10 +129,32 @@ func TestPCSCEndToEnd(t *testing.T) {
 			continue // not a fault the emv suite over PC/SC can see
 		}
 		t.Run(f.Name, func(t *testing.T) {
-			stop := serveCard(t, f.Name)
+			stop := serveCard(t, "", f.Name)
 			defer stop()
 			r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", "default")
-			checkFault(t, f, clean, r, code, out)
+			checkFault(t, f, "", clean, r, code, out)
 		})
 	}
+	t.Run(pcscProfile, func(t *testing.T) {
+		icsArg := "profile:" + pcscProfile
+		stop := serveCard(t, pcscProfile, "")
+		r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", icsArg)
+		stop()
+		if code != 0 || r.Summary.Fail != 0 || r.Summary.Error != 0 || r.Summary.Pass == 0 {
+			t.Fatalf("clean %s card through pcscd: exit %d, %+v\n%s", pcscProfile, code, r.Summary, out)
+		}
+		clean := verdictsByID(r)
+		for _, name := range pcscProfileFaults {
+			f, err := card.LookupFault(name)
+			if err != nil || !f.AppliesTo(pcscProfile) {
+				t.Fatalf("fault %s: %v (applies to %s: %v)", name, err, pcscProfile, f.AppliesTo(pcscProfile))
+			}
+			t.Run(name, func(t *testing.T) {
+				stop := serveCard(t, pcscProfile, name)
+				defer stop()
+				r, code, out := certifyRun(t, "--probe", "pcsc://", "--suite", "emv", "--ics", icsArg)
+				checkFault(t, f, pcscProfile, clean, r, code, out)
+			})
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,32 +26,62 @@ import (
 )
 
 // loadICS reads the ICS named by --ics: a file, "default" for the embedded
-// one, or nothing, in which case ref: alone gets the default. It returns
-// the ICS's bytes too, whose digest the signed report names.
+// one, "profile:NAME" for a reference card profile's, or nothing, in which
+// case ref: alone gets the ICS of the profile it names (the default's
+// without ?profile=). It returns the ICS's bytes too, whose digest the
+// signed report names. A file must be a regular file of at most
+// ics.MaxSize bytes: a FIFO or a device would block or never end.
 func loadICS(name string, uris []string) (*ics.ICS, []byte, error) {
-	switch name {
-	case "default":
+	switch {
+	case name == "default":
 		return ics.Default(), ics.DefaultYAML(), nil
-	case "":
+	case strings.HasPrefix(name, "profile:"):
+		return profileICS(strings.TrimPrefix(name, "profile:"), "--ics")
+	case name == "":
+		profile := ""
 		for _, u := range uris {
 			if !strings.HasPrefix(u, "ref:") {
 				return nil, nil, nil
 			}
+			if q, err := url.Parse(u); err == nil && q.Query().Get("profile") != "" {
+				profile = q.Query().Get("profile")
+			}
 		}
-		return ics.Default(), ics.DefaultYAML(), nil
+		return profileICS(profile, "--probe")
+	}
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--ics: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("--ics: %s is not a regular file", name)
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--ics: ics: %w", err)
+		return nil, nil, fmt.Errorf("--ics: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, ics.MaxSize+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("--ics: ics: %s: %w", name, err)
+		return nil, nil, fmt.Errorf("--ics: %s: %w", name, err)
 	}
 	c, err := ics.Parse(data, name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--ics: %w", err)
+	}
+	return c, data, nil
+}
+
+// profileICS returns the ICS of a reference card profile ("" for the
+// default) and its bytes; flag names where the profile came from.
+func profileICS(profile, flag string) (*ics.ICS, []byte, error) {
+	c, err := ics.Profile(profile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	data, err := ics.ProfileYAML(profile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return c, data, nil
 }
@@ -89,7 +120,7 @@ configuration error, 3 the IUT was unreachable or a test ended in error.`,
 	fl.Int64Var(&f.seed, "seed", 0, "seed for test order and random data (default: from the clock; printed in the report)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print Ginkgo's own output")
 	fl.StringVar(&f.signKey, "sign-key", "", "sign the report directory with this Ed25519 key (from certify keygen; default $"+signKeyEnv+"); without one the report says unsigned")
-	fl.StringVar(&f.ics, "ics", "", "the implementation conformance statement (YAML, see docs/ics.md); \"default\" is the reference IUTs' own, which ref: uses when none is given")
+	fl.StringVar(&f.ics, "ics", "", "the implementation conformance statement (YAML, see docs/ics.md); \"default\" is the reference IUTs' own, \"profile:NAME\" a reference card profile's (ref:?profile=NAME uses it when none is given)")
 	return c
 }
 

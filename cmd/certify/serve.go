@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,29 +35,41 @@ func newServeCmd() *cobra.Command {
 var serveCmds []func() *cobra.Command
 
 func newServeCardCmd() *cobra.Command {
-	var fault, connect, listen string
+	var fault, connect, listen, profile string
 	var once bool
 	c := &cobra.Command{
-		Use:   "card [--fault NAME] (--vpcd HOST:PORT | --listen HOST:PORT)",
+		Use:   "card [--profile NAME] [--fault NAME] (--vpcd HOST:PORT | --listen HOST:PORT)",
 		Short: "Serve the reference cloud card over the vpcd protocol",
 		Long: `Serve the reference cloud card over vsmartcard's vpcd protocol.
 
 --vpcd HOST:PORT connects to a vpcd reader: pcscd's vpcd driver (127.0.0.1:35963)
 or certify's own 'vpcd-listen://' probe. The card reconnects when the reader
 drops it, until interrupted (or after one session with --once).
---listen HOST:PORT waits for a reader to connect, for certify's 'vpcd://' probe.`,
+--listen HOST:PORT waits for a reader to connect, for certify's 'vpcd://' probe.
+--profile NAME plays another brand (` + strings.Join(card.Profiles(), ", ") + `);
+'certify ics --profile NAME' prints the card's ICS for 'certify run --ics'.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if (connect == "") == (listen == "") {
 				return usageErr("serve card: give exactly one of --vpcd HOST:PORT or --listen HOST:PORT")
 			}
-			crd, err := card.New(card.DefaultProfile(), fault)
+			p, err := card.LookupProfile(profile)
 			if err != nil {
 				return usageErr("serve card: %v", err)
 			}
+			crd, err := card.New(p, fault)
+			if err != nil {
+				return usageErr("serve card: %v", err)
+			}
+			// Without its ICS a run can check only what needs no
+			// declaration: say how to get it.
+			fmt.Fprintf(c.ErrOrStderr(), "certify serve card: profile %s; its ICS: certify ics --profile %s > card.yaml, then certify run --ics card.yaml\n", p.Name, p.Name)
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			name := "reference card"
+			if profile != "" {
+				name += " " + p.Name
+			}
 			if fault != "" {
 				name += " with fault " + fault
 			}
@@ -67,6 +80,7 @@ drops it, until interrupted (or after one session with --once).
 		},
 	}
 	c.Flags().StringVar(&fault, "fault", "", "a named fault (see 'certify faults')")
+	c.Flags().StringVar(&profile, "profile", "", "the card profile: "+strings.Join(card.Profiles(), ", ")+" (default "+card.DefaultProfileName+")")
 	c.Flags().StringVar(&connect, "vpcd", "", "connect to the vpcd reader at HOST:PORT")
 	c.Flags().StringVar(&listen, "listen", "", "listen at HOST:PORT for a vpcd reader")
 	c.Flags().BoolVar(&once, "once", false, "exit after the first reader session ends")

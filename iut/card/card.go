@@ -1,6 +1,11 @@
 // Package card is paycert's reference cloud card: a compliant, online-only
-// UnionPay QuickPass (qPBOC) application as a phone would emulate it over
-// host card emulation, plus named faults that each break one requirement.
+// payment application as a phone would emulate it over host card
+// emulation, plus named faults that each break one requirement. By default
+// it is a UnionPay QuickPass (qPBOC) card; its profiles (LookupProfile)
+// also play a Visa qVSDC card (cryptogram version 18 or 22) and a
+// Mastercard M/Chip card (cryptogram version 17), each written from its
+// brand's contactless kernel specification (EMV Contactless Books C-2 and
+// C-3, EMV Book 3) and the cryptogram versions of package emvcrypto.
 //
 // A Card is a state machine driven by command APDUs. Its persistent state
 // (the application transaction counter, keys) survives power cycles; its
@@ -18,6 +23,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,18 +62,25 @@ var CDOL1 = tlv.DOL{
 
 // Profile is the card's personalisation.
 type Profile struct {
-	Token      string // the PAN the card carries: a token, never the funding PAN
-	FundingPAN string // the PAN the token stands for; the card never shows it
-	Expiry     string // YYMMDD
-	PSN        byte
-	CVMLimit   uint64 // in minor units; above it the card asks for online PIN
-	KeyIndex   byte   // derivation key index in the IAD
-	Algorithm  emvcrypto.Algorithm
-	IMK        []byte // issuer master key for AC (a TEST key): the card holds the ICC master key derived from it
-	Country    uint16 // 0156 China
-	Currency   uint16 // 0156 CNY
-	StartATC   uint16
-	Label      string
+	Name           string        // the profile's name (Profiles)
+	Kernel         Kernel        // the contactless kernel the card answers as
+	CVN            emvcrypto.CVN // its cryptogram version
+	AIDs           [][]byte      // the applications it offers, by priority
+	Language       string        // 5F2D
+	ServiceCode    string        // the track 2 service code
+	CardholderName string        // 5F20 in a record: a placeholder on a cloud card; "" for none
+	Token          string        // the PAN the card carries: a token, never the funding PAN
+	FundingPAN     string        // the PAN the token stands for; the card never shows it
+	Expiry         string        // YYMMDD
+	PSN            byte
+	CVMLimit       uint64 // in minor units; above it the card asks for online PIN
+	KeyIndex       byte   // derivation key index in the IAD
+	Algorithm      emvcrypto.Algorithm
+	IMK            []byte // issuer master key for AC (a TEST key): the card holds the ICC master key derived from it
+	Country        uint16 // 0156 China
+	Currency       uint16 // 0156 CNY
+	StartATC       uint16
+	Label          string
 }
 
 // TestIMK is the reference card's issuer master key for application
@@ -80,6 +93,8 @@ var TestIMK = []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xFE, 0xDC,
 // with TDES keys derived by EMV option A.
 func DefaultProfile() Profile {
 	return Profile{
+		Name: ProfileUPIQPBOC, Kernel: KernelQPBOC, CVN: emvcrypto.CVNPBOC,
+		AIDs: [][]byte{AIDDebit, AIDCredit}, Language: "zhen", ServiceCode: "220",
 		Token:      "6258887305196426",
 		FundingPAN: DefaultFundingPAN,
 		Expiry:     "301231",
@@ -133,6 +148,18 @@ func New(p Profile, fault string) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.Name == "" {
+		p.Name = DefaultProfileName
+	}
+	if f.Name != "" && !f.AppliesTo(p.Name) {
+		return nil, fmt.Errorf("card: fault %q does not apply to profile %s (it applies to %s)", f.Name, p.Name, strings.Join(f.Profiles, ", "))
+	}
+	if p.CVN == 0 {
+		p.CVN = emvcrypto.CVNPBOC
+	}
+	if len(p.AIDs) == 0 {
+		p.AIDs = [][]byte{AIDDebit, AIDCredit}
+	}
 	c := &Card{p: p, fault: f.Name, atc: p.StartATC, powered: true, now: time.Now}
 	c.pan = c.profilePAN()
 	imk := p.IMK
@@ -144,7 +171,7 @@ func New(p Profile, fault string) (*Card, error) {
 		return nil, fmt.Errorf("card: IMK: %w", err)
 	}
 	if c.issuer, err = emvcrypto.NewIssuer(emvcrypto.Config{
-		IMK: key, Option: emvcrypto.OptionA, PAN: c.pan, PSN: fmt.Sprintf("%02X", p.PSN), CVN: emvcrypto.CVNPBOC,
+		IMK: key, Option: emvcrypto.OptionA, PAN: c.pan, PSN: fmt.Sprintf("%02X", p.PSN), CVN: p.CVN,
 	}); err != nil {
 		return nil, fmt.Errorf("card: %w", err)
 	}
@@ -271,7 +298,7 @@ func (c *Card) selectFile(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	switch {
 	case bytes.Equal(cmd.Data, PPSE):
 		var entries []byte
-		for i, aid := range [][]byte{AIDDebit, AIDCredit} {
+		for i, aid := range c.offered() {
 			entries = append(entries, tlv.Encode(0x61, tlv.Concat(
 				tlv.Encode(0x4F, aid),
 				tlv.Encode(0x50, []byte(c.p.Label)),
@@ -282,25 +309,74 @@ func (c *Card) selectFile(cmd iso7816.Command) ([]byte, iso7816.SW) {
 			tlv.Encode(0x84, PPSE),
 			tlv.Encode(0xA5, tlv.Encode(0xBF0C, entries)),
 		)), iso7816.SWSuccess
-	case bytes.Equal(cmd.Data, AIDDebit), bytes.Equal(cmd.Data, AIDCredit):
+	case c.offers(cmd.Data):
 		c.sess.selected = append([]byte(nil), cmd.Data...)
-		pdol := PDOL
-		if c.fault == FaultPDOLNoUN {
-			pdol = withoutTag(PDOL, 0x9F37)
+		var pdol []byte
+		if d := c.pdol(); len(d) > 0 {
+			pdol = tlv.Encode(0x9F38, d.Bytes())
 		}
 		return tlv.Encode(0x6F, tlv.Concat(
 			tlv.Encode(0x84, cmd.Data),
 			tlv.Encode(0xA5, tlv.Concat(
 				tlv.Encode(0x50, []byte(c.p.Label)),
 				tlv.Encode(0x87, []byte{0x01}),
-				tlv.Encode(0x9F38, pdol.Bytes()),
-				tlv.Encode(0x5F2D, []byte("zhen")),
+				pdol,
+				tlv.Encode(0x5F2D, []byte(c.p.Language)),
 				tlv.Encode(0x9F11, []byte{0x01}),
 				tlv.Encode(0x9F12, []byte(c.p.Label)),
 			)),
 		)), iso7816.SWSuccess
 	}
 	return nil, iso7816.SWFileNotFound
+}
+
+// offered lists the applications the card offers: its profile's, less
+// the last one under fault missing-aid.
+func (c *Card) offered() [][]byte {
+	aids := c.p.AIDs
+	if c.fault == FaultMissingAID && len(aids) > 1 {
+		aids = aids[:len(aids)-1]
+	}
+	return aids
+}
+
+func (c *Card) offers(aid []byte) bool {
+	for _, a := range c.offered() {
+		if bytes.Equal(a, aid) {
+			return true
+		}
+	}
+	return false
+}
+
+// pdol is the card's PDOL: qPBOC's, qVSDC's, none for M/Chip (C-2 cards
+// may ask for nothing at GPO; the terminal's data goes in with CDOL1).
+// Fault pdol-no-un drops the unpredictable number from it.
+func (c *Card) pdol() tlv.DOL {
+	var d tlv.DOL
+	switch c.p.Kernel {
+	case KernelQPBOC:
+		d = PDOL
+	case KernelQVSDC:
+		d = visaPDOL
+	}
+	if c.fault == FaultPDOLNoUN {
+		d = withoutTag(d, 0x9F37)
+	}
+	return d
+}
+
+// cdol1 is the card's CDOL1; for M/Chip, fault pdol-no-un drops the
+// unpredictable number from it, since its cryptogram takes the UN from
+// CDOL1.
+func (c *Card) cdol1() tlv.DOL {
+	if c.p.Kernel != KernelMChip {
+		return CDOL1
+	}
+	if c.fault == FaultPDOLNoUN {
+		return withoutTag(mchipCDOL1, 0x9F37)
+	}
+	return mchipCDOL1
 }
 
 func withoutTag(d tlv.DOL, t tlv.Tag) tlv.DOL {
@@ -336,17 +412,25 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	if err != nil || len(l) != 1 || l[0].Tag != 0x83 {
 		return nil, iso7816.SWWrongData
 	}
-	pdol := PDOL
-	if c.fault == FaultPDOLNoUN {
-		pdol = withoutTag(PDOL, 0x9F37)
-	}
-	vals, err := pdol.Split(l[0].Value)
+	vals, err := c.pdol().Split(l[0].Value)
 	if err != nil {
 		return nil, iso7816.SWWrongLength
 	}
 	c.sess.gpo, c.sess.pdolData = true, vals
 	if c.fault != FaultATCStuck {
 		c.atc++ // the counter moves with every transaction, before anything can fail
+	}
+	switch c.p.Kernel {
+	case KernelMChip:
+		// C-2: the GPO response gives the AIP and the AFL; the cryptogram
+		// comes with GENERATE AC.
+		return tlv.Encode(0x77, tlv.Concat(c.aip(), tlv.Encode(0x94, mchipAFL))), iso7816.SWSuccess
+	case KernelQVSDC:
+		if vals[0x9F66][0]&ttqQPBOC == 0 {
+			// C-3: a reader without EMV mode would need magnetic-stripe
+			// mode (MSD), which a cloud card does not offer.
+			return nil, iso7816.SWConditionsNotSatisfied
+		}
 	}
 	ttq := vals[0x9F66]
 	if ttq[0]&ttqQPBOC != 0 && c.lukSpent() {
@@ -372,6 +456,13 @@ func (c *Card) gpo(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	return c.cryptogramResponse(typ, vals, true), iso7816.SWSuccess
 }
 
+// mchipAFL: SFI 1 record 1 (track 2 data) and SFI 2 record 1 (PAN,
+// CDOL1, CVM list, IACs); none for offline authentication.
+var mchipAFL = []byte{0x08, 0x01, 0x01, 0x00, 0x10, 0x01, 0x01, 0x00}
+
+// visaAFL: SFI 1 record 1 (PAN, expiry, issuer country).
+var visaAFL = []byte{0x08, 0x01, 0x01, 0x00}
+
 // aipValue: byte 1 10 cardholder verification, 08 terminal risk
 // management (no offline data authentication: a cloud card has no offline
 // keys); byte 2 80 EMV mode, 40 mobile phone.
@@ -380,9 +471,16 @@ var aipValue = []byte{0x18, 0xC0}
 // aipOffline claims DDA and CDA as an offline-capable card would.
 var aipOffline = []byte{0x39, 0xC0}
 
+// aipVisa: no offline data authentication, no bits a qVSDC online-only
+// card needs (C-3 reads the CTQ instead).
+var aipVisa = []byte{0x00, 0x80}
+
 func (c *Card) aipValue() []byte {
 	if c.fault == FaultICSMismatch {
 		return aipOffline
+	}
+	if c.p.Kernel == KernelQVSDC {
+		return aipVisa
 	}
 	return aipValue
 }
@@ -393,7 +491,7 @@ var aflValue = []byte{0x08, 0x01, 0x01, 0x00, 0x10, 0x01, 0x01, 0x00}
 func (c *Card) aip() []byte { return tlv.Encode(0x82, c.aipValue()) }
 
 func (c *Card) track2() []byte {
-	s := c.pan + "D" + c.p.Expiry[:4] + "220" + "0000000000"
+	s := c.pan + "D" + c.p.Expiry[:4] + c.p.ServiceCode + "0000000000"
 	if len(s)%2 == 1 {
 		s += "F"
 	}
@@ -407,7 +505,45 @@ func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
 	if cmd.P2&0x07 != 0x04 {
 		return nil, iso7816.SWIncorrectP1P2
 	}
-	switch sfi, rec := cmd.P2>>3, cmd.P1; {
+	sfi, rec := cmd.P2>>3, cmd.P1
+	switch c.p.Kernel {
+	case KernelQVSDC:
+		if sfi == 1 && rec == 1 {
+			return tlv.Encode(0x70, tlv.Concat(
+				tlv.Encode(0x5A, c.panBCD()),
+				tlv.Encode(0x5F24, mustHex(c.p.Expiry)),
+				tlv.Encode(0x5F28, be16(c.p.Country)),
+				c.name(),
+				c.sadAndOffline(),
+			)), iso7816.SWSuccess
+		}
+		return nil, iso7816.SWRecordNotFound
+	case KernelMChip:
+		switch {
+		case sfi == 1 && rec == 1:
+			return tlv.Encode(0x70, tlv.Concat(tlv.Encode(0x57, c.track2()), c.name(), c.sadAndOffline())), iso7816.SWSuccess
+		case sfi == 2 && rec == 1:
+			return tlv.Encode(0x70, tlv.Concat(
+				tlv.Encode(0x5A, c.panBCD()),
+				tlv.Encode(0x5F24, mustHex(c.p.Expiry)),
+				tlv.Encode(0x5F34, []byte{c.p.PSN}),
+				tlv.Encode(0x5F28, be16(c.p.Country)),
+				tlv.Encode(0x9F42, be16(c.p.Currency)),
+				tlv.Encode(0x8C, c.cdol1().Bytes()),
+				tlv.Encode(0x8D, mchipCDOL2.Bytes()),
+				tlv.Encode(0x8E, c.cvmList()),
+				tlv.Encode(0x9F07, []byte{0xFF, 0x00}),
+				// Issuer action codes: default and online go online on
+				// most TVR bits; denial declines nothing on its own.
+				tlv.Encode(0x9F0D, mustHex("B450840000")),
+				tlv.Encode(0x9F0E, mustHex("0000000000")),
+				tlv.Encode(0x9F0F, mustHex("B470848000")),
+				tlv.Encode(0x9F08, []byte{0x00, 0x02}),
+			)), iso7816.SWSuccess
+		}
+		return nil, iso7816.SWRecordNotFound
+	}
+	switch {
 	case sfi == 1 && rec == 1:
 		rec := tlv.Encode(0x57, c.track2())
 		if c.fault == FaultSADInRecord {
@@ -424,12 +560,8 @@ func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		}
 		return tlv.Encode(0x70, rec), iso7816.SWSuccess
 	case sfi == 2 && rec == 1:
-		pan := c.pan
-		if len(pan)%2 == 1 {
-			pan += "F"
-		}
 		return tlv.Encode(0x70, tlv.Concat(
-			tlv.Encode(0x5A, mustHex(pan)),
+			tlv.Encode(0x5A, c.panBCD()),
 			tlv.Encode(0x5F24, mustHex(c.p.Expiry)),
 			tlv.Encode(0x5F34, []byte{c.p.PSN}),
 			tlv.Encode(0x5F28, be16(c.p.Country)),
@@ -444,10 +576,55 @@ func (c *Card) readRecord(cmd iso7816.Command) ([]byte, iso7816.SW) {
 }
 
 // cvmList: amount X = CVM limit; online PIN if over X, else no CVM.
+//
+// The M/Chip card's list (EMV Book 3 10.5, Annex C3) is X = the CVM
+// limit, Y = 0, then "enciphered PIN online, apply the next rule if it
+// fails, if the transaction is in the application currency and over X"
+// (42 07) and "no CVM required, if the terminal supports it" (1F 03), so
+// that at or below X no CVM applies. Fault ctq-no-pin leaves the PIN rule
+// out.
 func (c *Card) cvmList() []byte {
 	out := make([]byte, 8)
 	binary.BigEndian.PutUint32(out[0:], uint32(c.p.CVMLimit))
+	if c.p.Kernel == KernelMChip {
+		if c.fault == FaultCTQNoPIN {
+			return append(out, 0x1F, 0x03)
+		}
+		return append(out, 0x42, 0x07, 0x1F, 0x03)
+	}
 	return append(out, 0x42, 0x07, 0x1F, 0x06) // online PIN if amount > X; no CVM if amount < X
+}
+
+func (c *Card) panBCD() []byte {
+	pan := c.pan
+	if len(pan)%2 == 1 {
+		pan += "F"
+	}
+	return mustHex(pan)
+}
+
+// name is the cardholder name record entry: a cloud card's placeholder.
+func (c *Card) name() []byte {
+	if c.p.CardholderName == "" {
+		return nil
+	}
+	return tlv.Encode(0x5F20, []byte(c.p.CardholderName))
+}
+
+// sadAndOffline is what faults sad-in-record and ics-mismatch add to a
+// record of the Visa and Mastercard profiles.
+func (c *Card) sadAndOffline() []byte {
+	var out []byte
+	if c.fault == FaultSADInRecord {
+		out = tlv.Concat(
+			tlv.Encode(0x56, []byte("B"+c.p.FundingPAN+"^PAYCERT/TEST^"+c.p.Expiry[:4]+"2011234567890000")),
+			tlv.Encode(0x9F1F, []byte("1234567890")),
+		)
+	}
+	if c.fault == FaultICSMismatch {
+		out = tlv.Concat(out, tlv.Encode(0x8F, []byte{0x05}))
+	}
+	return out
 }
 
 func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
@@ -455,13 +632,23 @@ func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		// A cloud card answers one GENERATE AC per transaction.
 		return nil, iso7816.SWConditionsNotSatisfied
 	}
-	vals, err := CDOL1.Split(cmd.Data)
+	if c.p.Kernel == KernelQVSDC {
+		// A qVSDC card completes the transaction in its GPO response.
+		return nil, iso7816.SWINSNotSupported
+	}
+	vals, err := c.cdol1().Split(cmd.Data)
 	if err != nil {
 		return nil, iso7816.SWWrongLength
 	}
 	c.sess.genacDone = true
 	if c.lukSpent() || c.fault == FaultRefuseAll || (c.fault == FaultRefuseAACRequest && cmd.P1&0xC0 == AAC) {
 		return nil, iso7816.SWConditionsNotSatisfied
+	}
+	// An online-only M/Chip card cannot go online through a terminal that
+	// is offline only (terminal type 9F35 x3 or x6): it declines.
+	offlineTerminal := false
+	if tt, ok := vals[0x9F35]; ok && c.p.Kernel == KernelMChip && len(tt) == 1 {
+		offlineTerminal = tt[0]&0x0F == 3 || tt[0]&0x0F == 6
 	}
 	typ := ARQC
 	switch req := cmd.P1 & 0xC0; {
@@ -471,6 +658,8 @@ func (c *Card) generateAC(cmd iso7816.Command) ([]byte, iso7816.SW) {
 		typ = AAC
 	case req == TC && c.fault == FaultOfflineTC:
 		typ = TC
+	case offlineTerminal:
+		typ = AAC
 	}
 	for _, t := range []tlv.Tag{0x9F7A, 0x9F66} {
 		if v, ok := c.sess.pdolData[t]; ok {
@@ -491,7 +680,15 @@ func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO boo
 	atc := be16(c.atc)
 	ac := c.cryptogram(vals, atc, iad)
 	if c.fault == FaultIADWrongCVN {
-		iad[2] = 0x0A // the IAD now names a cryptogram version the ICS does not declare
+		// The IAD now names a cryptogram version the ICS does not declare.
+		switch c.p.CVN {
+		case emvcrypto.CVNVisa22:
+			iad[1] = 0x12
+		case emvcrypto.CVNMastercard17:
+			iad[1] = 0x10
+		default:
+			iad[2] = 0x0A
+		}
 	}
 	parts := [][]byte{
 		tlv.Encode(0x9F27, []byte{typ}),
@@ -506,6 +703,12 @@ func (c *Card) cryptogramResponse(typ byte, vals map[tlv.Tag][]byte, fromGPO boo
 			tlv.Encode(0x5F34, []byte{c.p.PSN}),
 			tlv.Encode(0x9F6C, c.ctq(vals)),
 		)
+		if c.p.Kernel == KernelQVSDC {
+			parts = append(parts,
+				tlv.Encode(0x94, visaAFL),
+				tlv.Encode(0x9F6E, []byte{0x20, 0x70, 0x00, 0x00}), // form factor: mobile phone, HCE
+			)
+		}
 	}
 	if c.fault == FaultECOffline && bytes.Equal(vals[0x9F7A], []byte{0x01}) {
 		parts = append(parts,
@@ -526,8 +729,13 @@ func (c *Card) ctq(vals map[tlv.Tag][]byte) []byte {
 	return []byte{0x00, 0x00}
 }
 
-// iad builds the PBOC issuer application data: 07 | key index | CVN | CVR
-// (03 + 3 bytes) | algorithm | IDD (0A 01 amount(5) MAC(4)).
+// iad builds the issuer application data of the card's cryptogram
+// version. PBOC: 07 | key index | CVN | CVR (03 + 3 bytes) | algorithm |
+// IDD (0A 01 amount(5) MAC(4)). Visa format 0/1/3 (CVN 18): 06 | DKI | 12 |
+// CVR (03 + 3). Visa format 2 (CVN 22): 1F | 22 | DKI | CVR (5) | IDD (24).
+// Mastercard (CVN 17): DKI | 11 | CVR (6) | DAC (2) | counters (8). The
+// first CVR byte states the cryptogram type in bits 6-5 and "second
+// GENERATE AC not requested" in bits 8-7 (emvcrypto.ParseIAD).
 func (c *Card) iad(typ byte) []byte {
 	cvr1 := byte(0x80) // second GENERATE AC not requested
 	switch typ {
@@ -535,6 +743,18 @@ func (c *Card) iad(typ byte) []byte {
 		cvr1 |= 0x20
 	case TC:
 		cvr1 |= 0x10
+	}
+	switch c.p.CVN {
+	case emvcrypto.CVNVisa18:
+		return []byte{0x06, c.p.KeyIndex, 0x12, 0x03, cvr1, 0x00, 0x00}
+	case emvcrypto.CVNVisa22:
+		out := make([]byte, 32)
+		out[0], out[1], out[2], out[3] = 0x1F, 0x22, c.p.KeyIndex, cvr1
+		return out
+	case emvcrypto.CVNMastercard17:
+		out := make([]byte, 18)
+		out[0], out[1], out[2] = c.p.KeyIndex, 0x11, cvr1
+		return out
 	}
 	alg, _ := c.p.Algorithm.PBOCID()
 	return tlv.Concat(

@@ -5,23 +5,40 @@ package ref
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/paycert/paycert/iut/card"
 	"github.com/paycert/paycert/probes"
 )
 
 func init() {
-	probes.RefOpener = func(fault string) (probes.Card, error) {
-		c, err := card.New(card.DefaultProfile(), fault)
+	probes.RefOpener = func(profile, fault string) (probes.Card, error) {
+		p, err := card.LookupProfile(profile)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", probes.ErrUsage, err)
 		}
-		uri := "ref:"
-		if fault != "" {
-			uri += "?fault=" + fault
+		c, err := card.New(p, fault)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", probes.ErrUsage, err)
 		}
-		return &Card{Card: c, uri: uri}, nil
+		return &Card{Card: c, uri: URI(profile, fault)}, nil
 	}
+}
+
+// URI is the probe URI of the reference card with profile and fault
+// ("" for the default and none).
+func URI(profile, fault string) string {
+	q := url.Values{}
+	if profile != "" {
+		q.Set("profile", profile)
+	}
+	if fault != "" {
+		q.Set("fault", fault)
+	}
+	if len(q) == 0 {
+		return "ref:"
+	}
+	return "ref:?" + q.Encode()
 }
 
 // Card is the in-process reference card seen through the probe interface.

@@ -25,7 +25,7 @@ import (
 	"github.com/paycert/paycert/iut/pinpad"
 	"github.com/paycert/paycert/iut/tsp"
 	"github.com/paycert/paycert/probes"
-	_ "github.com/paycert/paycert/probes/ref" // the ref: card
+	"github.com/paycert/paycert/probes/ref" // the ref: card
 )
 
 // refHost is an embedded reference host-side IUT.
@@ -241,7 +241,7 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 	if err != nil || strings.HasPrefix(uri, "ref://") {
 		return fmt.Errorf("%w %q: write ref: or ref:?fault=NAME", probes.ErrUsage, uri)
 	}
-	fault := u.Query().Get("fault")
+	fault, profile := u.Query().Get("fault"), u.Query().Get("profile")
 	owner := ""
 	if fault != "" {
 		all := Faults()
@@ -251,11 +251,11 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 		}
 		owner = f.IUT
 	}
-	cardURI := "ref:"
+	cardFault := ""
 	if owner == "card" {
-		cardURI += "?fault=" + fault
+		cardFault = fault
 	}
-	c, err := probes.Open(ctx, cardURI)
+	c, err := probes.Open(ctx, ref.URI(profile, cardFault))
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/terminal"
 	"github.com/paycert/paycert/tlv"
@@ -78,13 +80,20 @@ var _ = harness.Case(harness.TestCase{
 	Exercises:    "verified cryptogram",
 }, func(t *harness.T) {
 	d := needKeys(t)
+	// full marks the transactions that need GENERATE AC (a full flow
+	// requesting p1); the others are answered in the GPO response by a
+	// qPBOC or qVSDC card, and run the full flow requesting p1 on M/Chip.
 	grid := []struct {
 		ttq    [4]byte
 		amount uint64
 		p1     byte
-	}{{ttqOnline, 100, 0}, {ttqOnlineNoReq, 1, 0}, {ttqOnline, 99999, 0}, {ttqOfflineOnly, 100, 0}, {ttqPBOC, 100, terminal.ARQC}, {ttqPBOC, 250, terminal.AAC}}
+		full   bool
+	}{
+		{ttqOnline, 100, terminal.ARQC, false}, {ttqOnlineNoReq, 1, terminal.ARQC, false}, {ttqOnline, 99999, terminal.ARQC, false},
+		{ttqOfflineOnly, 100, terminal.ARQC, false}, {ttqPBOC, 100, terminal.ARQC, true}, {ttqPBOC, 250, terminal.AAC, true},
+	}
 	for _, g := range grid {
-		if g.p1 != 0 && !d.generateAC {
+		if g.full && !d.generateAC {
 			continue
 		}
 		tx := newTx(t, g.ttq, g.amount)
@@ -116,7 +125,7 @@ var _ = harness.Case(harness.TestCase{
 	d := needKeys(t)
 	for i := 0; i < 3; i++ {
 		tx := newTx(t, ttqOnline, uint64(100+i))
-		o := transact(t, tx, 0)
+		o := transact(t, tx, terminal.ARQC)
 		Expect(o.cryptogram).NotTo(BeNil(), "the card refused an online transaction: "+o.refused)
 		Expect(verify(t, d, tx, o)).To(Succeed(), "the cryptogram does not verify over the data the terminal sent")
 		for _, change := range []struct {
@@ -144,7 +153,7 @@ var _ = harness.Case(harness.TestCase{
 }, func(t *harness.T) {
 	var last int = -1
 	for i := 0; i < 5; i++ {
-		o := transact(t, newTx(t, ttqOnline, 100), 0)
+		o := transact(t, newTx(t, ttqOnline, 100), terminal.ARQC)
 		Expect(o.cryptogram).NotTo(BeNil(), "the card refused an online transaction: "+o.refused)
 		atc := int(o.cryptogram.ATC)
 		t.Note("transaction %d: ATC %04X", i+1, atc)
@@ -172,7 +181,7 @@ var _ = harness.Case(harness.TestCase{
 	seen := map[uint16]int{}
 	for i := 0; i < 6; i++ {
 		t.Reset() // a power cycle between every transaction
-		o := transact(t, newTx(t, ttqOnline, 100), 0)
+		o := transact(t, newTx(t, ttqOnline, 100), terminal.ARQC)
 		Expect(o.cryptogram).NotTo(BeNil(), "the card refused an online transaction: "+o.refused)
 		atc := o.cryptogram.ATC
 		Expect(seen).NotTo(HaveKey(atc), fmt.Sprintf("after a power cycle, ATC %04X repeated (first seen in transaction %d)", atc, seen[atc]))
@@ -214,44 +223,128 @@ var _ = harness.Case(harness.TestCase{
 	ID:    "EMV-CVM-001",
 	Suite: "emv", Needs: "card",
 	Title:        "Online PIN above the CVM limit, no CVM below it",
-	Requirement:  "A cloud card MUST ask for online PIN in its CTQ (9F6C byte 1 bit 8) when the amount exceeds its CVM limit and the reader supports online PIN, and MUST NOT ask for a PIN at or below the limit.",
-	Requirements: []string{reqSeedCVM, "EMV Contactless Book C-7 CTQ", reqPBOCqPBOC},
+	Requirement:  "A cloud card MUST ask for online PIN when the amount exceeds its CVM limit and the reader supports online PIN, and MUST NOT ask for a PIN at or below the limit, by the method its ICS declares (emv.cvm-method): in its CTQ (9F6C byte 1 bit 8) for qPBOC and qVSDC, or in its CVM list (8E: amount X, in the application currency 9F42, with rules for online PIN over X and no CVM otherwise) for M/Chip.",
+	Requirements: []string{reqSeedCVM, "EMV Contactless Book C-7 CTQ", "EMV Book 3 10.5", reqPBOCqPBOC},
 }, func(t *harness.T) {
 	d := needICS(t)
-	if d.cvmLimit == 0 {
-		t.NotApplicable("the ICS declares no CVM limit")
-	}
-	for _, c := range []struct {
+	// A limit of 0 means every amount asks for a PIN.
+	grid := []struct {
 		amount uint64
 		pin    bool
-	}{{1, false}, {d.cvmLimit, false}, {d.cvmLimit + 1, true}, {d.cvmLimit * 10, true}} {
-		o := transact(t, newTx(t, ttqOnline, c.amount), 0)
+	}{{d.cvmLimit + 1, true}, {d.cvmLimit*10 + 10, true}}
+	if d.cvmLimit > 0 {
+		grid = append(grid, struct {
+			amount uint64
+			pin    bool
+		}{1, false}, struct {
+			amount uint64
+			pin    bool
+		}{d.cvmLimit, false})
+	}
+	method := d.emv.CVMMethod
+	t.Note("CVM limit %d in currency %03d, stated by %s", d.cvmLimit, d.emv.Currency, method)
+	for _, c := range grid {
+		o := transact(t, newTx(t, ttqOnline, c.amount), terminal.ARQC)
+		if method == ics.CVMByList {
+			pin, why := cvmListWantsPIN(t, d, o, c.amount)
+			t.Note("amount %d (limit %d): %s", c.amount, d.cvmLimit, why)
+			Expect(pin).To(Equal(c.pin), fmt.Sprintf("amount %d with CVM limit %d: the CVM list asks for online PIN = %v, want %v (%s)", c.amount, d.cvmLimit, pin, c.pin, why))
+			continue
+		}
 		ctq, ok := tlv.Find(o.tlvs, 0x9F6C)
 		if !ok || len(ctq.Value) < 1 {
-			t.Failf("amount %d: the card returned no CTQ (9F6C)", c.amount)
+			t.Failf("amount %d: the card returned no CTQ (9F6C), which its ICS declares as its CVM method", c.amount)
 		}
 		t.Note("amount %d (limit %d): CTQ %X", c.amount, d.cvmLimit, ctq.Value)
 		Expect(ctq.Value[0]&0x80 != 0).To(Equal(c.pin), fmt.Sprintf("amount %d with CVM limit %d: online PIN required = %v, want %v", c.amount, d.cvmLimit, ctq.Value[0]&0x80 != 0, c.pin))
 	}
 })
 
-// sadTags are data objects that carry sensitive authentication data or
-// magnetic-stripe discretionary data a cloud card must not hold.
+// cvmListWantsPIN runs EMV Book 3 10.5 CVM selection over the card's CVM
+// list (8E) for amount, for a terminal that supports enciphered online
+// PIN, signature and no CVM and transacts in the ICS's currency, which
+// must be the card's application currency (9F42). It reports whether the
+// selected method is online PIN; a list under which no method is selected
+// (the terminal would record a CVM failure) fails the test case.
+func cvmListWantsPIN(t *harness.T, d *declared, o outcome, amount uint64) (bool, string) {
+	l, ok := tlv.Find(o.tlvs, 0x8E)
+	if !ok {
+		t.Failf("amount %d: the card's records carry no CVM list (8E), which its ICS declares as its CVM method", amount)
+	}
+	cur, ok := tlv.Find(o.tlvs, 0x9F42)
+	if !ok || len(cur.Value) != 2 {
+		t.Failf("amount %d: the card states no application currency (9F42), so its CVM list's amounts have no currency", amount)
+	}
+	if want := bcd3(d.emv.Currency); binary.BigEndian.Uint16(cur.Value) != want {
+		t.Failf("the card's application currency 9F42 %X is not the ICS's currency %04X", cur.Value, want)
+	}
+	v := l.Value
+	if len(v) < 10 || (len(v)-8)%2 != 0 {
+		t.Failf("the CVM list %X is malformed: amounts X and Y (8 bytes) then 2-byte rules", v)
+	}
+	x, y := uint64(binary.BigEndian.Uint32(v[0:4])), uint64(binary.BigEndian.Uint32(v[4:8]))
+	supported := func(m byte) bool { return m == 0x02 || m == 0x1E || m == 0x1F }
+	for i := 8; i < len(v); i += 2 {
+		code, cond := v[i], v[i+1]
+		m := code & 0x3F
+		var holds bool
+		switch cond {
+		case 0x00, 0x02: // always; not cash, not cashback (a purchase)
+			holds = true
+		case 0x03:
+			holds = supported(m)
+		case 0x06:
+			holds = amount < x
+		case 0x07:
+			holds = amount > x
+		case 0x08:
+			holds = amount < y
+		case 0x09:
+			holds = amount > y
+		}
+		if !holds {
+			continue
+		}
+		rule := fmt.Sprintf("rule %02X%02X (X %d, Y %d)", code, cond, x, y)
+		switch {
+		case m == 0x02:
+			return true, rule + ": enciphered PIN online"
+		case m == 0x1E || m == 0x1F:
+			return false, rule + ": " + map[byte]string{0x1E: "signature", 0x1F: "no CVM required"}[m]
+		case code&0x40 != 0:
+			continue // the terminal cannot perform it; apply the next rule
+		}
+		t.Failf("amount %d: CVM list %X selects %s, which fails cardholder verification", amount, v, rule)
+	}
+	t.Failf("amount %d: no rule of the CVM list %X applies, so the terminal would record a CVM failure", amount, v)
+	return false, ""
+}
+
+// sadTags are data objects that carry sensitive authentication data
+// (PCI DSS: full track data, card verification codes, PINs and PIN
+// blocks) of the funding account, or from which it would be read.
 var sadTags = map[tlv.Tag]string{
+	0x9F1F:   "track 1 discretionary data (where a static card verification code lives)",
+	0x9F20:   "track 2 discretionary data (where a static card verification code lives)",
+	0x9F60:   "CVC3 (track 1) in a record",
+	0x9F61:   "CVC3 (track 2) in a record",
+	0x99:     "transaction PIN data",
+	0xDF8101: "PIN block",
+}
+
+// trackTags carry track data: SAD when the track is the funding
+// account's, a cloud card's own when it is the token's.
+var trackTags = map[tlv.Tag]string{
 	0x56:   "track 1 data",
-	0x9F1F: "track 1 discretionary data",
-	0x9F20: "track 2 discretionary data",
+	0x57:   "track 2 equivalent data",
 	0x9F6B: "track 2 data (magnetic-stripe mode)",
-	0x9F60: "CVC3 (track 1)",
-	0x9F61: "CVC3 (track 2)",
-	0x5F20: "cardholder name",
 }
 
 var _ = harness.Case(harness.TestCase{
 	ID:    "EMV-SAD-001",
 	Suite: "emv", Needs: "card",
 	Title:        "No sensitive authentication data on the card",
-	Requirement:  "A cloud card MUST NOT hold sensitive authentication data or data that reveals the funding account: no track 1 data, discretionary data, CVC3 or cardholder name in any record or response, and the funding PAN MUST NOT appear anywhere.",
+	Requirement:  "A cloud card MUST NOT hold sensitive authentication data of the funding account: no full track data bearing the funding PAN, no card verification codes (track discretionary data, CVC3 in a record), no PIN or PIN block in any record or response; and the funding PAN MUST NOT appear anywhere. (A cardholder name, 5F20, is cardholder data, not SAD: it is noted, not failed.)",
 	Requirements: []string{reqDSS331, reqDSS341, reqSeedKey},
 	Exercises:    "transaction",
 }, func(t *harness.T) {
@@ -266,14 +359,23 @@ var _ = harness.Case(harness.TestCase{
 		all = append(all, o.tlvs...)
 	}
 	var found []string
+	names := map[string]bool{}
 	tlv.Walk(all, func(o tlv.TLV) {
 		if what, bad := sadTags[o.Tag]; bad {
 			found = append(found, fmt.Sprintf("%s (%s)", o.Tag, what))
 		}
+		if o.Tag == 0x5F20 && !names[string(o.Value)] {
+			names[string(o.Value)] = true
+			t.Note("cardholder name 5F20 %q: cardholder data, not SAD; a cloud card should carry a placeholder, not the funding account's name", o.Value)
+		}
 		if d.fundingPAN != "" {
 			digits := strings.ToUpper(hex.EncodeToString(o.Value))
 			if strings.Contains(digits, d.fundingPAN) || bytes.Contains(o.Value, []byte(d.fundingPAN)) {
-				found = append(found, fmt.Sprintf("%s (contains the funding PAN)", o.Tag))
+				what := "contains the funding PAN"
+				if tr, ok := trackTags[o.Tag]; ok {
+					what = tr + " of the funding account"
+				}
+				found = append(found, fmt.Sprintf("%s (%s)", o.Tag, what))
 			}
 		}
 	})
@@ -326,4 +428,40 @@ var _ = harness.Case(harness.TestCase{
 			Expect(iad.AlgorithmID).To(Equal(d.pbocAlgID), "the IAD's algorithm id differs from the ICS")
 		}
 	}
+})
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "EMV-ICS-003",
+	Suite: "emv", Needs: "card",
+	Title:        "The card offers every application its ICS declares",
+	Requirement:  "A cloud card MUST offer every application (AID) its ICS declares: its PPSE, when it has one, MUST list each, and each MUST answer SELECT.",
+	Requirements: []string{"EMV Book 1 12.3", "EMV Contactless Book B"},
+	Exercises:    "declared application",
+}, func(t *harness.T) {
+	needICS(t)
+	t.Reset()
+	t.Values["powered"] = true
+	k := terminal.Terminal{X: t}
+	apps, perr := k.SelectPPSE()
+	if _, refused := asSW(perr); perr != nil && !refused {
+		t.Must(perr, "SELECT PPSE")
+	}
+	var missing []string
+	for _, aid := range declaredAIDs(t) {
+		listed := slices.ContainsFunc(apps, func(a terminal.App) bool { return bytes.Equal(a.AID, aid) })
+		_, err := k.SelectAID(aid)
+		_, refused := asSW(err)
+		if err != nil && !refused {
+			t.Must(err, fmt.Sprintf("SELECT %X", aid))
+		}
+		t.Note("declared %X: in the PPSE %v, SELECT %s", aid, listed, errString(err))
+		switch {
+		case perr == nil && !listed:
+			missing = append(missing, fmt.Sprintf("%X is not listed in the PPSE", aid))
+		case err != nil:
+			missing = append(missing, fmt.Sprintf("%X does not answer SELECT (%v)", aid, err))
+		}
+		t.Exercised("declared application")
+	}
+	Expect(missing).To(BeEmpty(), "the card contradicts its ICS: "+strings.Join(missing, "; "))
 })

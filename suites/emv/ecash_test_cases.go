@@ -24,6 +24,7 @@ var _ = harness.Case(harness.TestCase{
 	Requirements: []string{reqSeedEC, reqPBOCEC},
 	Exercises:    "e-cash transaction",
 }, func(t *harness.T) {
+	needPBOC(t)
 	for _, amount := range []uint64{1, 100, 1000} {
 		for _, ttq := range [][4]byte{ttqOnline, ttqOnlineNoReq, ttqPBOC} {
 			o := transact(t, ecTx(t, ttq, amount), terminal.TC)
@@ -43,6 +44,7 @@ var _ = harness.Case(harness.TestCase{
 	Requirement:  "A cloud card MUST NOT hold an electronic-cash balance: GET DATA for 9F79 (and 9F77, 9F78) MUST be refused or zero, and any 9F5D (available offline amount) MUST be zero.",
 	Requirements: []string{reqSeedEC, reqPBOCEC},
 }, func(t *harness.T) {
+	needPBOC(t)
 	s := tap(t)
 	for _, tag := range []tlv.Tag{0x9F79, 0x9F77, 0x9F78} {
 		v, sw, err := s.k.GetData(tag)
@@ -66,6 +68,7 @@ var _ = harness.Case(harness.TestCase{
 	Requirements: []string{reqSeedEC, reqSeedOnline, reqPBOCEC},
 	Exercises:    "e-cash transaction",
 }, func(t *harness.T) {
+	needPBOC(t)
 	for _, ttq := range [][4]byte{ttqOnline, ttqOnlineNoReq, ttqOfflineOnly} {
 		for _, amount := range []uint64{1, 500} {
 			o := transact(t, ecTx(t, ttq, amount), terminal.TC)
@@ -73,8 +76,7 @@ var _ = harness.Case(harness.TestCase{
 				continue
 			}
 			t.Note("9F7A=01 TTQ %X amount %d: %s", ttq, amount, describe(o.cryptogram))
-			eff, err := o.cryptogram.Effective()
-			t.Must(err, "cryptogram type")
+			eff := effective(t, o.cryptogram)
 			Expect(terminal.TypeName(eff)).NotTo(Equal("TC"), fmt.Sprintf("9F7A=01, TTQ %X, amount %d: offline approval", ttq, amount))
 			t.Exercised("e-cash transaction")
 		}

@@ -2,11 +2,13 @@ package emv
 
 import (
 	"fmt"
+	"slices"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/terminal"
+	"github.com/paycert/paycert/tlv"
 )
 
 // Requirement IDs used by this file; docs/requirements.md paraphrases each.
@@ -24,27 +26,47 @@ const (
 var _ = harness.Case(harness.TestCase{
 	ID:    "EMV-SEL-001",
 	Suite: "emv", Needs: "card",
-	Title:        "PPSE and PDOL: UnionPay application asks for TTQ, amount and unpredictable number",
-	Requirement:  "A cloud card MUST list a UnionPay application in the PPSE and its PDOL MUST request the TTQ (9F66), the amount (9F02) and the unpredictable number (9F37), so that every cryptogram binds the terminal's challenge.",
-	Requirements: []string{reqPBOCqPBOC, "EMV Book 3 5.4"},
+	Title:        "PPSE and the cryptogram's data object list ask for amount and unpredictable number",
+	Requirement:  "A cloud card MUST list its payment application in the PPSE, and the data object list its cryptogram is computed from MUST request the amount (9F02) and the unpredictable number (9F37), so that every cryptogram binds the terminal's challenge: the PDOL of a qPBOC or qVSDC card, which MUST also request the TTQ (9F66); the CDOL1 (8C) of an M/Chip card.",
+	Requirements: []string{reqPBOCqPBOC, "EMV Book 3 5.4", "EMV Contactless Book C-2", "EMV Contactless Book C-3"},
 }, func(t *harness.T) {
 	s := tap(t)
-	Expect(s.fci.PDOL).NotTo(BeEmpty(), "SELECT AID returned no PDOL (9F38)")
+	dol, name := s.fci.PDOL, "PDOL (9F38)"
+	if s.kernel == kernelMChip {
+		// M/Chip takes the terminal's data with GENERATE AC: its CDOL1
+		// comes in the records, after GPO.
+		o := transact(t, newTx(t, ttqPBOC, 100), terminal.ARQC)
+		if o.refused != "" && len(o.tlvs) == 0 {
+			t.Failf("the card refused GET PROCESSING OPTIONS (%s): it never shows the CDOL1 its cryptogram is computed from", o.refused)
+		}
+		c, ok := tlv.Find(o.tlvs, 0x8C)
+		if !ok {
+			t.Failf("the card's records carry no CDOL1 (8C)")
+		}
+		var err error
+		dol, err = tlv.ParseDOL(c.Value)
+		t.Must(err, "CDOL1")
+		name = "CDOL1 (8C)"
+	} else {
+		Expect(s.fci.PDOL).NotTo(BeEmpty(), "SELECT AID returned no PDOL (9F38)")
+	}
 	asked := map[uint32]int{}
-	for _, e := range s.fci.PDOL {
+	for _, e := range dol {
 		asked[uint32(e.Tag)] = e.Len
 	}
-	t.Note("PDOL %X", s.fci.PDOL.Bytes())
-	Expect(asked).To(HaveKeyWithValue(uint32(0x9F66), 4), "PDOL must ask for the TTQ (9F66, 4 bytes)")
-	Expect(asked).To(HaveKeyWithValue(uint32(0x9F02), 6), "PDOL must ask for the amount (9F02, 6 bytes)")
-	Expect(asked).To(HaveKeyWithValue(uint32(0x9F37), 4), "PDOL must ask for the unpredictable number (9F37, 4 bytes)")
+	t.Note("%s %X (kernel %s)", name, dol.Bytes(), s.kernel)
+	if s.kernel != kernelMChip {
+		Expect(asked).To(HaveKeyWithValue(uint32(0x9F66), 4), name+" must ask for the TTQ (9F66, 4 bytes)")
+	}
+	Expect(asked).To(HaveKeyWithValue(uint32(0x9F02), 6), name+" must ask for the amount (9F02, 6 bytes)")
+	Expect(asked).To(HaveKeyWithValue(uint32(0x9F37), 4), name+" must ask for the unpredictable number (9F37, 4 bytes)")
 })
 
 var _ = harness.Case(harness.TestCase{
 	ID:    "EMV-ONL-001",
 	Suite: "emv", Needs: "card",
-	Title:        "No TC from GET PROCESSING OPTIONS, whatever the TTQ",
-	Requirement:  "A cloud card MUST NOT return a TC (offline approval) in answer to GET PROCESSING OPTIONS for any TTQ, including an offline-only reader; neither 9F27 nor the CVR in the issuer application data may state a TC.",
+	Title:        "No TC as the first cryptogram, whatever the reader",
+	Requirement:  "A cloud card MUST NOT return a TC (offline approval) as the first cryptogram of a transaction for any reader, including an offline-only one and a terminal that requests a TC: in its GET PROCESSING OPTIONS response for any TTQ (qPBOC, qVSDC), in its first GENERATE AC (M/Chip); neither 9F27 nor the CVR in the issuer application data may state a TC.",
 	Requirements: []string{reqSeedOnline, reqPBOCqPBOC, reqEMVCID},
 	Exercises:    "cryptogram",
 }, func(t *harness.T) {
@@ -66,9 +88,11 @@ var _ = harness.Case(harness.TestCase{
 		if c.HasCID {
 			Expect(terminal.TypeName(c.CID)).NotTo(Equal("TC"), fmt.Sprintf("TTQ %X amount %d: 9F27 states a TC", g.ttq, g.amount))
 		}
-		it, err := c.IADType()
-		t.Must(err, "issuer application data")
-		Expect(terminal.TypeName(it)).NotTo(Equal("TC"), fmt.Sprintf("TTQ %X amount %d: the CVR in 9F10 states a TC", g.ttq, g.amount))
+		if it, ok := iadType(t, c); ok {
+			Expect(terminal.TypeName(it)).NotTo(Equal("TC"), fmt.Sprintf("TTQ %X amount %d: the CVR in 9F10 states a TC", g.ttq, g.amount))
+		} else {
+			effective(t, c) // 9F27 alone must state the type
+		}
 	}
 })
 
@@ -110,14 +134,22 @@ var _ = harness.Case(harness.TestCase{
 	Requirements: []string{reqSeedOnline, reqPBOCqPBOC},
 	Exercises:    "cryptogram",
 }, func(t *harness.T) {
-	for _, amount := range []uint64{1, 99, 100, 29999, 30000, 30001, 50000, 99999, 100000, 100001, 999999999} {
+	limit := uint64(30000)
+	if c := t.Session().ICS; c != nil && c.EMV != nil {
+		limit = uint64(c.EMV.CVMLimit)
+	}
+	amounts := []uint64{1, 99, 100, 50000, 99999, 100000, 100001, 999999999, limit, limit + 1}
+	if limit > 0 {
+		amounts = append(amounts, limit-1)
+	}
+	slices.Sort(amounts)
+	for _, amount := range slices.Compact(amounts) {
 		for _, ttq := range [][4]byte{ttqOnlineNoReq, ttqOfflineOnly} {
 			o := transact(t, newTx(t, ttq, amount), terminal.TC)
 			if o.cryptogram == nil {
 				continue
 			}
-			eff, err := o.cryptogram.Effective()
-			t.Must(err, "cryptogram type")
+			eff := effective(t, o.cryptogram)
 			Expect(terminal.TypeName(eff)).NotTo(Equal("TC"), fmt.Sprintf("amount %d, TTQ %X: the card approved offline", amount, ttq))
 			t.Exercised("cryptogram")
 		}
@@ -132,6 +164,9 @@ var _ = harness.Case(harness.TestCase{
 	Requirements: []string{reqEMVCID, reqPBOCqPBOC},
 	Exercises:    "cryptogram",
 }, func(t *harness.T) {
+	if cvn := cvnHint(t); !iadStatesType(cvn) {
+		t.NotApplicable(fmt.Sprintf("the ICS declares %s, whose issuer application data (Visa format 2) states no cryptogram type in paycert's reading: 9F27 alone states it", cvn))
+	}
 	seen := 0
 	for _, c := range []struct {
 		ttq [4]byte
@@ -146,8 +181,7 @@ var _ = harness.Case(harness.TestCase{
 			continue
 		}
 		seen++
-		it, err := o.cryptogram.IADType()
-		t.Must(err, "issuer application data")
+		it, _ := iadType(t, o.cryptogram)
 		t.Note("TTQ %X: %s", c.ttq, describe(o.cryptogram))
 		Expect(terminal.TypeName(it)).To(Equal(terminal.TypeName(o.cryptogram.CID)), fmt.Sprintf("TTQ %X: 9F27 and the IAD's CVR disagree", c.ttq))
 	}
@@ -166,8 +200,7 @@ var _ = harness.Case(harness.TestCase{
 	for _, ttq := range [][4]byte{ttqOnline, ttqPBOC} {
 		o := transact(t, newTx(t, ttq, 100), terminal.ARQC)
 		Expect(o.refused).To(BeEmpty(), fmt.Sprintf("TTQ %X: the card refused the transaction", ttq))
-		eff, err := o.cryptogram.Effective()
-		t.Must(err, "cryptogram type")
+		eff := effective(t, o.cryptogram)
 		t.Note("TTQ %X: %s", ttq, describe(o.cryptogram))
 		Expect(terminal.TypeName(eff)).To(Equal("ARQC"), fmt.Sprintf("TTQ %X: an online-capable reader got no ARQC", ttq))
 	}
