@@ -117,6 +117,7 @@ func TestSummary(t *testing.T) {
 		"token.wait-cap":            "5s",
 		"keymgmt.schemes":           "dukpt-tdes, dukpt-aes128",
 		"keymgmt.exhaustive":        "true",
+		"hsm":                       "not declared",
 	}
 	for k, v := range want {
 		if s[k] != v {
@@ -130,7 +131,7 @@ func TestSummary(t *testing.T) {
 	}
 
 	m := mustLoad(t, "minimal.yaml").Summary()
-	for _, sec := range []string{"emv", "token", "keymgmt"} {
+	for _, sec := range []string{"emv", "token", "keymgmt", "hsm"} {
 		if m[sec] != "not declared" {
 			t.Errorf("minimal Summary[%q] = %q", sec, m[sec])
 		}
