@@ -281,6 +281,7 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
 		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+		Warnings: slices.Clone(s.Notes),
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)

@@ -352,15 +352,57 @@ func (k refKey) generate(p *ck.Ctx, s ck.SessionHandle) (string, error) {
 		}
 		tmpl = append(tmpl, ck.NewAttribute(f, on))
 	}
-	o, err := p.GenerateKey(s, []*ck.Mechanism{ck.NewMechanism(k.typ.gen, nil)}, tmpl)
+	var o ck.ObjectHandle
+	var err error
+	if k.typ.kt == ck.CKK_DES {
+		o, err = k.generateDES(p, s, tmpl)
+	} else {
+		o, err = p.GenerateKey(s, []*ck.Mechanism{ck.NewMechanism(k.typ.gen, nil)}, tmpl)
+	}
 	if err != nil {
 		return "", fmt.Errorf("C_GenerateKey (%s): %w", k.typ.name, err)
 	}
 	a, err := p.GetAttributeValue(s, o, []*ck.Attribute{ck.NewAttribute(ck.CKA_CHECK_VALUE, nil)})
-	if err != nil || len(a) != 1 || len(a[0].Value) < ics.KCVSize {
-		return "", fmt.Errorf("CKA_CHECK_VALUE: %v", err)
+	if err == nil && len(a) == 1 && len(a[0].Value) >= ics.KCVSize {
+		return strings.ToUpper(hex.EncodeToString(a[0].Value[:ics.KCVSize])), nil
 	}
-	return strings.ToUpper(hex.EncodeToString(a[0].Value[:ics.KCVSize])), nil
+	return "", fmt.Errorf("CKA_CHECK_VALUE: %v", err)
+}
+
+// generateDES makes the single-DES key of FaultSingleDES. SoftHSM2 2.6
+// built with OpenSSL 3 has no single DES (it is in OpenSSL's legacy
+// provider): it cannot generate a DES key with a check value, and no DES
+// mechanism works. So the key is derived inside the token from a fresh
+// AES key (AES_ECB_ENCRYPT_DATA), which keeps it always sensitive and never
+// extractable, and the base is destroyed. SoftHSM2 then gives it a
+// CKA_CHECK_VALUE, but not the DES encryption of a zero block: the first
+// bytes of the SHA-1 of the key, its fallback when it cannot encrypt. The
+// set-up records what the token reports, as a ceremony would.
+func (k refKey) generateDES(p *ck.Ctx, s ck.SessionHandle, tmpl []*ck.Attribute) (ck.ObjectHandle, error) {
+	base, err := p.GenerateKey(s, []*ck.Mechanism{ck.NewMechanism(ck.CKM_AES_KEY_GEN, nil)}, []*ck.Attribute{
+		ck.NewAttribute(ck.CKA_CLASS, ck.CKO_SECRET_KEY), ck.NewAttribute(ck.CKA_KEY_TYPE, ck.CKK_AES),
+		ck.NewAttribute(ck.CKA_TOKEN, false), ck.NewAttribute(ck.CKA_VALUE_LEN, 32),
+		ck.NewAttribute(ck.CKA_SENSITIVE, true), ck.NewAttribute(ck.CKA_EXTRACTABLE, false), ck.NewAttribute(ck.CKA_DERIVE, true),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("C_GenerateKey (AES base): %w", err)
+	}
+	defer p.DestroyObject(s, base)
+	data := make([]byte, 16)
+	_, _ = rand.Read(data)
+	param, free := stringData(data)
+	defer free()
+	var dt []*ck.Attribute
+	for _, a := range tmpl {
+		if a.Type != ck.CKA_MODIFIABLE { // read-only in SoftHSM2's C_DeriveKey
+			dt = append(dt, a)
+		}
+	}
+	o, err := p.DeriveKey(s, []*ck.Mechanism{ck.NewMechanism(ck.CKM_AES_ECB_ENCRYPT_DATA, param)}, base, dt)
+	if err != nil {
+		return 0, fmt.Errorf("C_DeriveKey (single DES): %w", err)
+	}
+	return o, nil
 }
 
 // ulongs encodes CK_ULONG values (unsigned long: the size of uint on the
