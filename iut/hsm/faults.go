@@ -21,7 +21,7 @@ var Faults = []iut.Fault{
 		Breaks:   "the BDK is extractable: it can be wrapped out of the HSM under any wrapping key, including one an attacker creates",
 		MustFail: []string{"HSM-KEY-002", "HSM-KEY-004"}},
 	{Name: FaultNotSensitive, IUT: iut.HSM, Suites: []string{"hsm"},
-		Breaks:   "the token vault key has CKA_SENSITIVE false: its value can be read in clear with C_GetAttributeValue",
+		Breaks:   "the token vault key has CKA_SENSITIVE false (so it was never always-sensitive): the token does not treat it as a secret, and it takes only CKA_EXTRACTABLE to read it in clear",
 		MustFail: []string{"HSM-KEY-002"}},
 	{Name: FaultSingleDES, IUT: iut.HSM, Suites: []string{"hsm"},
 		Breaks:   "the LUK master key is a single-DES key (56 bits)",

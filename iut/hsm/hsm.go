@@ -36,7 +36,8 @@ import (
 const TokenLabel = "paycert-ref"
 
 // ModuleEnv names the environment variable that overrides where the
-// SoftHSM2 module is looked for.
+// SoftHSM2 module is looked for; the value "none" makes paycert behave as
+// if SoftHSM2 were not installed (ref: then has no HSM).
 const ModuleEnv = "PAYCERT_SOFTHSM2_MODULE"
 
 // modulePaths are where distributions install SoftHSM2's module.
@@ -56,7 +57,9 @@ var ErrNoSoftHSM = errors.New("SoftHSM2 is not installed (no libsofthsm2.so foun
 // Module returns the path of SoftHSM2's PKCS#11 module: $PAYCERT_SOFTHSM2_MODULE
 // if set, else the first of the usual install paths that exists.
 func Module() (string, error) {
-	if p := os.Getenv(ModuleEnv); p != "" {
+	if p := os.Getenv(ModuleEnv); p == "none" {
+		return "", fmt.Errorf("%w (%s=none)", ErrNoSoftHSM, ModuleEnv)
+	} else if p != "" {
 		if _, err := os.Stat(p); err != nil {
 			return "", fmt.Errorf("%s: %w", ModuleEnv, err)
 		}

@@ -305,9 +305,10 @@ type problems []string
 
 func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
 
-// failIfAny fails the test with every problem, one per line.
+// failIfAny fails the test with every problem, on one line, so that a
+// summary that shows a message's first line shows them all.
 func (p problems) failIfAny(t *harness.T, what string) {
 	if len(p) > 0 {
-		t.Failf("%s:\n  %s", what, strings.Join(p, "\n  "))
+		t.Failf("%s: %s", what, strings.Join(p, "; "))
 	}
 }
