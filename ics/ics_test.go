@@ -574,7 +574,7 @@ func manyKeys(n int) string {
 }
 
 // TestDocExamples checks that the complete examples in docs/ics.md parse
-// and that the two worked examples there are the testdata files verbatim.
+// and that the worked examples there are the testdata files verbatim.
 func TestDocExamples(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "ics.md"))
 	if err != nil {
@@ -594,7 +594,7 @@ func TestDocExamples(t *testing.T) {
 	if n < 2 {
 		t.Errorf("docs/ics.md has %d complete examples", n)
 	}
-	for _, f := range []string{"upi-qpboc.yaml", "mc-cvn17-tdes.yaml"} {
+	for _, f := range []string{"upi-qpboc.yaml", "mc-cvn17-tdes.yaml", "hsm-keys.yaml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", f))
 		if err != nil {
 			t.Fatal(err)
