@@ -142,6 +142,9 @@ func Provision(dir, fault string) (tok *Token, err error) {
 	}
 	defer p.Destroy()
 	if err := p.Initialize(); err != nil {
+		if e, ok := err.(ck.Error); ok && e == ck.CKR_CRYPTOKI_ALREADY_INITIALIZED {
+			return nil, errors.New("hsm: SoftHSM2 is already initialised in this process (an HSM probe is open): a process provisions one reference token at a time")
+		}
 		return nil, fmt.Errorf("hsm: C_Initialize: %w", err)
 	}
 	defer p.Finalize()
