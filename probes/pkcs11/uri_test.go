@@ -79,7 +79,7 @@ func TestParseURIErrors(t *testing.T) {
 // parsed URI prints (without its PIN source) to a URI that parses back to
 // the same token and module.
 func FuzzParseURI(f *testing.F) {
-	f.Add("pkcs11:token=paycert?module-path=" + softhsm + "&pin-source=file:/tmp/pin")
+	f.Add("pkcs11:token=paycert?module-path=" + softhsm + "&pin-source=file:/etc/paycert/hsm.pin")
 	f.Add("pkcs11:slot-id=1;serial=abc?module-path=/m.so")
 	f.Add("pkcs11:token=a%20b?module-path=/m&pin-value=0000")
 	f.Fuzz(func(t *testing.T, s string) {
