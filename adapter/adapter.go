@@ -65,6 +65,7 @@ const (
 	CodeMethodNotFound = -32601 // the method is not implemented by the adapter
 	CodeInvalidParams  = -32602 // the params do not fit the method
 	CodeInternalError  = -32603 // the adapter failed internally
+	CodeBusy           = -32000 // the adapter serves one session at a time and another is active
 )
 
 // Application error codes. They signal a business refusal by the IUT: the
@@ -112,6 +113,8 @@ func CodeText(code int) string {
 		return "invalid params"
 	case CodeInternalError:
 		return "internal error"
+	case CodeBusy:
+		return "busy"
 	case CodeDeclined:
 		return "declined"
 	case CodeExpired:
@@ -159,6 +162,9 @@ var (
 	ErrBroken = errors.New("adapter: connection broken")
 	// ErrClosed is returned for calls on a closed Client.
 	ErrClosed = errors.New("adapter: client closed")
+	// ErrBadURI is wrapped by Dial's errors for a malformed adapter URI:
+	// a usage error, not an unreachable IUT.
+	ErrBadURI = errors.New("adapter: bad URI")
 	// ErrVersionMismatch is returned by Dial when hello reports another
 	// protocol version.
 	ErrVersionMismatch = errors.New("adapter: protocol version mismatch")

@@ -135,23 +135,31 @@ type Client struct {
 }
 
 // Dial connects to the adapter named by uri, performs hello and returns the
-// client. uri is adapter://HOST:PORT or adapter-exec:COMMAND ARGS (COMMAND
-// ARGS split on whitespace; double quotes group, with \" and \\ escapes).
-// ctx bounds connecting and hello; if it has no deadline the call timeout
-// applies.
+// client. uri is adapter://HOST:PORT[?timeout=DURATION] or
+// adapter-exec:COMMAND ARGS (COMMAND ARGS split on whitespace; double
+// quotes group, with \" and \\ escapes). Connecting and hello together
+// take at most the URI's timeout, or else the call timeout
+// (WithCallTimeout), and never longer than ctx allows. A malformed URI is an
+// error wrapping ErrBadURI.
 func Dial(ctx context.Context, uri string, opts ...Option) (*Client, error) {
 	o := buildOptions(opts)
-	dctx := ctx
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		dctx, cancel = context.WithTimeout(ctx, o.callTimeout)
-		defer cancel()
+	timeout := o.callTimeout
+	if hasPrefixFold(uri, "adapter://") {
+		_, t, err := parseTCP(uri)
+		if err != nil {
+			return nil, err
+		}
+		if t > 0 {
+			timeout = t
+		}
 	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	t, err := dialTransport(dctx, uri, o)
 	if err != nil {
 		return nil, err
 	}
-	return newClient(ctx, t, o)
+	return newClient(dctx, t, o)
 }
 
 // NewClient runs the protocol over an established connection (for example a

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -168,19 +170,49 @@ func TestHelloValidation(t *testing.T) {
 
 func TestDialErrors(t *testing.T) {
 	ctx := context.Background()
-	cases := []struct{ uri, contains string }{
-		{"http://example.com", "unsupported URI"},
-		{"adapter://127.0.0.1", "HOST:PORT"},
-		{"adapter://127.0.0.1:1/path", "no user, path"},
-		{"adapter-exec:", "empty command"},
-		{`adapter-exec:"unterminated`, "unterminated"},
-		{"adapter-exec:/nonexistent/paycert-adapter", "starting"},
+	cases := []struct {
+		uri, contains string
+		badURI        bool // a usage error (ErrBadURI), not an unreachable IUT
+	}{
+		{"http://example.com", "want adapter://HOST:PORT or adapter-exec:", true},
+		{"adapter://", "HOST:PORT", true},
+		{"adapter://h", "HOST:PORT", true},
+		{"adapter://127.0.0.1", "HOST:PORT", true},
+		{"adapter://127.0.0.1:99999", "not 1 to 65535", true},
+		{"adapter://127.0.0.1:1/path", "no user, path", true},
+		{"adapter://u@127.0.0.1:1", "no user, path", true},
+		{"adapter://127.0.0.1:1?timeout=soon", "positive duration", true},
+		{"adapter://127.0.0.1:1?fault=x", "unknown parameter", true},
+		{"adapter-exec:", "empty command", true},
+		{`adapter-exec:"unterminated`, "unterminated", true},
+		{"adapter-exec:/nonexistent/paycert-adapter", "starting", false},
 	}
 	for _, tc := range cases {
 		_, err := Dial(ctx, tc.uri)
 		if err == nil || !strings.Contains(err.Error(), tc.contains) {
 			t.Errorf("Dial(%q) = %v, want error containing %q", tc.uri, err, tc.contains)
 		}
+		if errors.Is(err, ErrBadURI) != tc.badURI {
+			t.Errorf("Dial(%q) = %v: errors.Is(err, ErrBadURI) = %v, want %v", tc.uri, err, !tc.badURI, tc.badURI)
+		}
+	}
+	// A silent hello ends within the URI's timeout.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c) // accepts, reads, never answers
+		}
+	}()
+	start := time.Now()
+	_, err = Dial(ctx, "adapter://"+l.Addr().String()+"?timeout=300ms")
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Errorf("Dial to a silent adapter = %v after %s, want a timeout within 300ms", err, time.Since(start))
 	}
 	// Nothing listening.
 	if _, err := Dial(ctx, "adapter://127.0.0.1:1"); err == nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,19 +58,39 @@ func (t *connTransport) shutdown(time.Duration) error {
 
 func (t *connTransport) stderrTail() []byte { return nil }
 
-// parseTCP extracts HOST:PORT from an adapter:// URI.
-func parseTCP(uri string) (string, error) {
+// parseTCP extracts HOST:PORT and the optional ?timeout= (0 when absent)
+// from an adapter:// URI.
+func parseTCP(uri string) (addr string, timeout time.Duration, err error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		return "", fmt.Errorf("adapter: bad URI %q: %v", uri, err)
+		return "", 0, badURI(uri, "%v", err)
 	}
 	if u.Host == "" || u.Port() == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("adapter: bad URI %q: want adapter://HOST:PORT", uri)
+		return "", 0, badURI(uri, "want adapter://HOST:PORT")
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("adapter: bad URI %q: only adapter://HOST:PORT is allowed (no user, path, query or fragment)", uri)
+	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+		return "", 0, badURI(uri, "port %q is not 1 to 65535", u.Port())
 	}
-	return u.Host, nil
+	q := u.Query()
+	for k := range q {
+		if k != "timeout" {
+			return "", 0, badURI(uri, "unknown parameter %q (adapter:// takes only ?timeout=DURATION)", k)
+		}
+	}
+	if t := q.Get("timeout"); t != "" {
+		if timeout, err = time.ParseDuration(t); err != nil || timeout <= 0 {
+			return "", 0, badURI(uri, "timeout %q is not a positive duration such as 30s", t)
+		}
+	}
+	if (u.Path != "" && u.Path != "/") || u.Fragment != "" || u.User != nil {
+		return "", 0, badURI(uri, "only adapter://HOST:PORT[?timeout=DURATION] is allowed (no user, path or fragment)")
+	}
+	return u.Host, timeout, nil
+}
+
+// badURI returns an error wrapping ErrBadURI.
+func badURI(uri, format string, args ...any) error {
+	return fmt.Errorf("%w %q: %s", ErrBadURI, uri, fmt.Sprintf(format, args...))
 }
 
 // splitCommand splits an adapter-exec command line on whitespace. Double
@@ -151,6 +172,7 @@ func startExec(argv []string, env []string) (*execTransport, error) {
 	cmd.Stderr = t.stderr
 	// Do not hang in Wait if a grandchild keeps stderr open.
 	cmd.WaitDelay = 500 * time.Millisecond
+	ownGroup(cmd)
 	t.cmd = cmd
 	err = cmd.Start()
 	inR.Close()
@@ -219,11 +241,12 @@ func (t *execTransport) shutdown(grace time.Duration) error {
 	select {
 	case <-t.exited:
 	case <-timer.C:
-		t.cmd.Process.Kill()
+		killGroup(t.cmd)
 		<-t.exited
 		err = fmt.Errorf("adapter: process did not exit within %v after its stdin was closed; killed", grace)
 	}
 	timer.Stop()
+	killGroup(t.cmd) // whatever the adapter started and left behind
 	t.stdout.Close()
 	return err
 }
@@ -265,7 +288,7 @@ func (b *tailBuffer) Bytes() []byte {
 func dialTransport(ctx context.Context, uri string, o *options) (transport, error) {
 	switch {
 	case hasPrefixFold(uri, "adapter://"):
-		addr, err := parseTCP(uri)
+		addr, _, err := parseTCP(uri)
 		if err != nil {
 			return nil, err
 		}
@@ -278,11 +301,11 @@ func dialTransport(ctx context.Context, uri string, o *options) (transport, erro
 	case hasPrefixFold(uri, "adapter-exec:"):
 		argv, err := splitCommand(uri[len("adapter-exec:"):])
 		if err != nil {
-			return nil, fmt.Errorf("adapter: bad URI %q: %v", uri, err)
+			return nil, badURI(uri, "%v", err)
 		}
 		return startExec(argv, o.env)
 	}
-	return nil, fmt.Errorf("adapter: unsupported URI %q: want adapter://HOST:PORT or adapter-exec:COMMAND ARGS", uri)
+	return nil, badURI(uri, "want adapter://HOST:PORT or adapter-exec:COMMAND ARGS")
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -54,6 +54,18 @@ type PANCarrier interface {
 //
 // So Call returns either nil or a refusal.
 func (t *T) Call(role, method string, params, result any) error {
+	return t.call(role, method, params, result, false)
+}
+
+// CallInvalid is Call for a request the test case made invalid on purpose,
+// to see it refused: an invalid-params answer (-32602) is what the protocol
+// asks for, so it is returned to the caller, like a refusal, for the test
+// case to judge. Every other error is judged as Call judges it.
+func (t *T) CallInvalid(role, method string, params, result any) error {
+	return t.call(role, method, params, result, true)
+}
+
+func (t *T) call(role, method string, params, result any, invalid bool) error {
 	c := t.host(role, method)
 	for _, v := range []any{params, result} {
 		t.learn(v)
@@ -65,7 +77,7 @@ func (t *T) Call(role, method string, params, result any) error {
 	d := time.Since(start).Round(time.Microsecond)
 	if err != nil {
 		t.evidence("rpc", fmt.Sprintf("%s %s -> error: %v (%s)", method, render(params), err, d))
-		t.judge(role, method, err)
+		t.judge(role, method, err, invalid)
 		return err
 	}
 	t.learn(result)
@@ -103,7 +115,7 @@ func (t *T) Batch(role string, calls []adapter.Call, perCall time.Duration) []er
 	t.evidence("rpc", fmt.Sprintf("%d pipelined calls (%s ...) in %s, %d answered with an error", len(calls), calls[0].Method, time.Since(start).Round(time.Millisecond), refused))
 	for i, err := range errs {
 		if err != nil {
-			t.judge(role, calls[i].Method, err)
+			t.judge(role, calls[i].Method, err, false)
 		}
 	}
 	return errs
@@ -128,16 +140,19 @@ func (t *T) host(role, method string) *adapter.Client {
 	return c
 }
 
-// judge ends the test for every error but a refusal (see Call).
-func (t *T) judge(role, method string, err error) {
+// judge ends the test for every error but a refusal (see Call) and, when
+// the request was invalid on purpose, an invalid-params answer.
+func (t *T) judge(role, method string, err error, invalid bool) {
 	if adapter.IsRefusal(err) {
 		return
 	}
 	if code, ok := adapter.ErrorCode(err); ok {
-		switch code {
-		case adapter.CodeMethodNotFound:
+		switch {
+		case code == adapter.CodeInvalidParams && invalid:
+			return
+		case code == adapter.CodeMethodNotFound:
 			t.Failf("%v: the %s IUT declares %s, so it must implement it", err, role, method)
-		case adapter.CodeInvalidParams:
+		case code == adapter.CodeInvalidParams:
 			t.Failf("%v: the %s IUT rejected a valid request", err, role)
 		}
 		t.Errorf("%v", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/reports"
+	"github.com/paycert/paycert/requirements"
 )
 
 // Config selects and configures a run.
@@ -130,15 +131,16 @@ func planRun(cfg Config, s *Session) (plan, error) {
 
 // run is the state of the run in progress, fed by the reporter node.
 type run struct {
-	mu         sync.Mutex
-	report     *reports.Report
-	journal    *reports.Journal
-	dir        string
-	progress   io.Writer
-	interrupt  bool
-	writeErr   error
-	masker     func(string) string
-	onProgress func(reports.Result)
+	mu        sync.Mutex
+	report    *reports.Report
+	journal   *reports.Journal
+	dir       string
+	progress  io.Writer
+	bar       *progress
+	interrupt bool
+	writeErr  error
+	masker    func(string) string
+	selected  func(labels []string) bool // the run's label filter
 }
 
 var (
@@ -162,7 +164,7 @@ var _ = ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
 	r.mu.Unlock()
 	switch {
 	case ran:
-	case interrupted:
+	case interrupted && r.selected(sr.Labels()):
 		res.Verdict, res.Message = reports.Skipped, "not run: the run was interrupted"
 	default:
 		return // left out by the run's suite selection or label filter
@@ -232,6 +234,7 @@ func (r *run) add(res reports.Result) {
 			r.writeErr = err
 		}
 		if r.progress != nil {
+			r.bar.done()
 			fmt.Fprintf(r.progress, "%-15s %-14s %s\n", res.ID, strings.ToUpper(string(res.Verdict)), res.Title)
 		}
 		// Keep an up-to-date report on disk, marked incomplete, so that a
@@ -269,6 +272,10 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, err
 	}
 	sc.LabelFilter = p.filter
+	selected, err := types.ParseLabelFilter(p.filter)
+	if err != nil {
+		return nil, fmt.Errorf("%w: label filter %q: %v", ErrConfig, p.filter, err)
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: report directory: %v", ErrConfig, err)
 	}
@@ -277,16 +284,21 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	defer journal.Close()
+	inputs, err := inputsOf(s, cfg.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	rep := &reports.Report{
-		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
-		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
+		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: reports.Unsigned,
+		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed, Inputs: inputs,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
-		Warnings: slices.Clone(s.Notes),
+		Warnings:     slices.Clone(s.Notes),
+		Traceability: traceability(requirements.Embedded(), Catalog()),
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	r := &run{report: rep, journal: journal, dir: cfg.OutDir, progress: cfg.Progress, masker: s.Masker.Text}
+	r := &run{report: rep, journal: journal, dir: cfg.OutDir, progress: cfg.Progress, bar: newProgress(cfg.Progress), masker: s.Masker.Text, selected: selected}
 	setCurrent(s)
 	runMu.Lock()
 	active = r
@@ -338,4 +350,44 @@ func inconclusive(rep *reports.Report) []string {
 			suite, counts[reports.NotApplicable], counts[reports.Error], counts[reports.Skipped]))
 	}
 	return out
+}
+
+// Unreached writes into cfg.OutDir the report of a run that could not start
+// (the IUT was unreachable, the run was interrupted while opening it, the
+// configuration was refused): status incomplete, the reason, and every test
+// case that cfg selects, each with verdict error and the reason, so that a
+// CI system shows what was not tested and why.
+func Unreached(cfg Config, probe string, seed int64, start time.Time, reason string) (*reports.Report, error) {
+	rep := &reports.Report{
+		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
+		Status: reports.StatusIncomplete, Probe: probe, Seed: seed, Suites: cfg.Suites,
+		LabelFilter: cfg.LabelFilter, Start: start.UTC(), End: time.Now().UTC(), Tests: []reports.Result{},
+		Warnings: []string{"the run did not start: " + reason},
+	}
+	if filter, err := Filter(cfg.Suites, cfg.LabelFilter); err == nil {
+		if lf, err := types.ParseLabelFilter(filter); err == nil {
+			for _, tc := range Catalog() {
+				if lf(labelsOf(tc)) {
+					rep.Tests = append(rep.Tests, reports.Result{
+						ID: tc.ID, Suite: tc.Suite, Title: tc.Title, Requirement: tc.Requirement,
+						Requirements: tc.Requirements, Verdict: reports.Error, Message: "not run: " + reason,
+					})
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return rep, fmt.Errorf("report directory: %w", err)
+	}
+	journal, err := reports.OpenJournal(filepath.Join(cfg.OutDir, "results.jsonl"))
+	if err != nil {
+		return rep, err
+	}
+	defer journal.Close()
+	for _, res := range rep.Tests {
+		if err := journal.Append(res); err != nil {
+			return rep, err
+		}
+	}
+	return rep, reports.WriteAll(cfg.OutDir, rep)
 }

@@ -31,6 +31,12 @@ type ICS struct {
 	Token          *TokenService // token: the token service suite
 	KeyMgmt        *KeyMgmt      // keymgmt: the DUKPT PIN pad suite
 	HSM            *HSM          // hsm: the key objects of a PKCS#11 token (hsm suite)
+
+	// Made by Parse, so that the ICS never holds its document (with the
+	// keys in clear) in a field that printing it would show.
+	sha256    string // of the document as parsed
+	redacted  []byte // the document redacted (Redacted)
+	redactErr error
 }
 
 // Implementation identifies the implementation under test.

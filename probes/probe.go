@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,10 @@ type Card interface {
 // ErrTransport is wrapped by every failure to exchange with the IUT, as
 // opposed to an answer the IUT gave.
 var ErrTransport = errors.New("transport failure")
+
+// Warn, when set, receives warnings about how a probe was opened (a
+// listener on a non-loopback address). certify sets it to print them.
+var Warn func(string)
 
 // ErrUsage is wrapped by errors in a probe URI.
 var ErrUsage = errors.New("bad probe URI")
@@ -91,8 +96,12 @@ func Open(ctx context.Context, uri string) (Card, error) {
 		if u.Host == "" {
 			return nil, fmt.Errorf("%w %q: needs HOST:PORT, e.g. %s://127.0.0.1:%d", ErrUsage, uri, scheme, vpcd.DefaultPort)
 		}
-		if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		_, port, err := net.SplitHostPort(u.Host)
+		if err != nil {
 			return nil, fmt.Errorf("%w %q: %v", ErrUsage, uri, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%w %q: port %q is not 1 to 65535", ErrUsage, uri, port)
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -101,9 +110,13 @@ func Open(ctx context.Context, uri string) (Card, error) {
 			r, err = vpcd.Dial(cctx, u.Host)
 		} else {
 			var l net.Listener
-			l, err = (&net.ListenConfig{}).Listen(ctx, "tcp", u.Host)
+			var warning string
+			l, warning, err = Listen(ctx, u.Host)
 			if err != nil {
-				return nil, fmt.Errorf("%w: vpcd: listen on %s: %w", ErrTransport, u.Host, err)
+				return nil, fmt.Errorf("vpcd: %w", err)
+			}
+			if warning != "" && Warn != nil {
+				Warn("vpcd-listen: " + warning)
 			}
 			r, err = vpcd.Accept(cctx, l)
 			l.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paycert/paycert/iut/card"
+	"github.com/paycert/paycert/probes"
 	"github.com/paycert/paycert/probes/vpcd"
 )
 
@@ -113,9 +114,9 @@ func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, a
 }
 
 func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	l, err := listen(ctx, c, "serve card", addr)
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("serve card: listen: %w", err)}
+		return err
 	}
 	defer l.Close()
 	context.AfterFunc(ctx, func() { l.Close() })
@@ -137,4 +138,20 @@ func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, ad
 			return nil
 		}
 	}
+}
+
+// listen opens a serve command's listener (probes.Listen: loopback unless a
+// host is given) and prints the warning for a non-loopback address.
+func listen(ctx context.Context, c *cobra.Command, cmd string, addr string) (net.Listener, error) {
+	l, warning, err := probes.Listen(ctx, addr)
+	if errors.Is(err, probes.ErrUsage) {
+		return nil, &exitError{exitUsage, fmt.Errorf("%s: --listen: %w", cmd, err)}
+	}
+	if err != nil {
+		return nil, &exitError{exitIUT, fmt.Errorf("%s: %w", cmd, err)}
+	}
+	if warning != "" {
+		fmt.Fprintf(c.ErrOrStderr(), "certify %s: warning: %s\n", cmd, warning)
+	}
+	return l, nil
 }

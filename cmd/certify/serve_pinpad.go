@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -48,6 +47,9 @@ missing-field, stall, exit), to test how paycert handles a broken adapter.`,
 			if err != nil {
 				return usageErr("serve pinpad: %v", err)
 			}
+			// A PIN pad is one device with one key and counter: a second
+			// certify at once would corrupt both runs, so it is refused.
+			srv.OneSession = true
 			if misbehave != "" {
 				if err := pinpad.CheckMisbehaviour(misbehave); err != nil {
 					return usageErr("serve pinpad: %v", err)
@@ -77,9 +79,9 @@ missing-field, stall, exit), to test how paycert handles a broken adapter.`,
 }
 
 func servePinpadListen(ctx context.Context, c *cobra.Command, srv *adapter.Server, name, addr, misbehave string) error {
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	l, err := listen(ctx, c, "serve pinpad", addr)
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("serve pinpad: listen: %w", err)}
+		return err
 	}
 	if misbehave != "" {
 		if l, err = pinpad.MisbehavingListener(l, misbehave); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -73,9 +72,9 @@ service (the ICS given to certify run must then declare the same policy).`,
 }
 
 func serveTSPListen(ctx context.Context, c *cobra.Command, srv *adapter.Server, name, addr string) error {
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	l, err := listen(ctx, c, "serve tsp", addr)
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("serve tsp: listen: %w", err)}
+		return err
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "certify serve tsp: %s listening at %s\n", name, l.Addr())
 	err = srv.Serve(ctx, l)

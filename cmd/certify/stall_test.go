@@ -94,11 +94,13 @@ func TestStallingIUT(t *testing.T) {
 }
 
 // TestInterruptedRun: SIGINT in the middle of a run leaves a report marked
-// incomplete and a non-zero exit.
+// incomplete and a non-zero exit, listing only the test cases the run
+// selected (an interruption invents no skipped test cases).
 func TestInterruptedRun(t *testing.T) {
 	addr := stallingCard(t)
 	out := t.TempDir()
-	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--out", out)
+	selected := map[string]bool{"EMV-SEL-001": true, "EMV-ONL-001": true}
+	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--label-filter", "tc:EMV-SEL-001 || tc:EMV-ONL-001", "--out", out)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +133,11 @@ func TestInterruptedRun(t *testing.T) {
 	if r.Status != reports.StatusIncomplete {
 		t.Fatalf("status %q, want incomplete; tests %+v", r.Status, r.Tests)
 	}
+	for _, res := range r.Tests {
+		if !selected[res.ID] {
+			t.Errorf("the report lists %s (%s), which the filter did not select", res.ID, res.Verdict)
+		}
+	}
 }
 
 // TestLyingIUT: a card whose answers do not parse gets verdict error naming
@@ -151,5 +158,41 @@ func TestLyingIUT(t *testing.T) {
 		if res.Verdict == reports.Error && !strings.Contains(res.Message, "SELECT PPSE: malformed TLV") {
 			t.Errorf("%s: message %q does not name the command and the problem", res.ID, res.Message)
 		}
+	}
+}
+
+// TestBadATR: a card whose ATR is one byte (FF) gets verdict error naming
+// the ATR, never a pass.
+func TestBadATR(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for {
+			msg, err := vpcd.ReadMsg(r)
+			if err != nil {
+				return
+			}
+			if len(msg) == 1 && msg[0] == vpcd.GetATR {
+				vpcd.WriteMsg(c, []byte{0xFF})
+			}
+		}
+	}()
+	out := t.TempDir()
+	b, err := exec.Command("certify", "run", "--probe", "vpcd://"+l.Addr().String(), "--label-filter", "tc:EMV-SEL-001", "--out", out).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitIUT {
+		t.Fatalf("exit = %v, want 3\n%s", err, b)
+	}
+	r := readReport(t, out)
+	if len(r.Tests) != 1 || r.Tests[0].Verdict != reports.Error || !strings.Contains(r.Tests[0].Message, "ATR") {
+		t.Fatalf("report: %+v", r.Tests)
 	}
 }

@@ -23,7 +23,6 @@ import (
 
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iso7816"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/tlv"
 )
@@ -35,9 +34,11 @@ var (
 	PPSE      = []byte("2PAY.SYS.DDF01")
 )
 
-// ATRBytes is the reference card's answer to reset: T=1, no historical bytes
-// beyond a short "paycert" marker.
-var ATRBytes = []byte{0x3B, 0x8A, 0x80, 0x01, 'p', 'a', 'y', 'c', 'e', 'r', 't', 0x00, 0x01, 0x02, 0x00}
+// ATRBytes is the reference card's answer to reset (ISO/IEC 7816-3): direct
+// convention, TD1 and TD2 indicating T=0 and T=1, ten historical bytes (a
+// "paycert" marker and a version), and the check byte TCK that T=1 makes
+// mandatory.
+var ATRBytes = []byte{0x3B, 0x8A, 0x80, 0x01, 'p', 'a', 'y', 'c', 'e', 'r', 't', 0x00, 0x01, 0x02, 0x60}
 
 // PDOL is the processing options data object list the card asks for.
 var PDOL = tlv.DOL{
@@ -161,8 +162,8 @@ func (c *Card) profilePAN() string {
 // LoadLUK switches the card to LUK mode, as a cloud payment wallet does when
 // its token service provisions a token and replenishes its limited-use key:
 // from then on the card presents token (in 57 and 5A) and computes every
-// cryptogram with key as the token cryptogram of package lukac, at most uses
-// times and only before notAfter. Once the key is spent or its validity has
+// cryptogram with key as the token cryptogram (emvcrypto.TokenCryptogram),
+// at most uses times and only before notAfter. Once the key is spent or its validity has
 // ended the card refuses GET PROCESSING OPTIONS and GENERATE AC with status
 // 6985 (conditions of use not satisfied: the wallet must replenish the key)
 // and never computes another cryptogram with it. Loading again replaces the
@@ -176,7 +177,7 @@ func (c *Card) LoadLUK(token string, key emvcrypto.Key, uses int, notAfter time.
 	if len(token) < 12 || len(token) > 19 || !mask.Luhn(token) {
 		return errors.New("card: LoadLUK: the token must be a Luhn-valid PAN of 12 to 19 digits")
 	}
-	if key.Algorithm() != emvcrypto.AlgTDES || key.Len() != lukac.KeyLen {
+	if key.Algorithm() != emvcrypto.AlgTDES || key.Len() != emvcrypto.LUKLen {
 		return errors.New("card: LoadLUK: the LUK must be a double-length TDES key")
 	}
 	if uses < 1 {
@@ -590,12 +591,12 @@ func (c *Card) cskCryptogram(tx emvcrypto.TxData) ([]byte, error) {
 	return emvcrypto.MAC(sk, data, emvcrypto.PaddingMethod2)
 }
 
-// lukCryptogram computes the token cryptogram (package lukac) with the
+// lukCryptogram computes the token cryptogram (emvcrypto.TokenCryptogram) with the
 // loaded LUK over the terminal's amount, currency, date and unpredictable
 // number, the ATC and the token, and spends one use of the key.
 func (c *Card) lukCryptogram(vals map[tlv.Tag][]byte) []byte {
 	c.luk.uses--
-	tx := lukac.Tx{
+	tx := emvcrypto.TokenTx{
 		Token:    c.luk.token,
 		Amount:   bcdValue(vals[0x9F02]),
 		Currency: uint16(bcdValue(vals[0x5F2A])),
@@ -603,7 +604,7 @@ func (c *Card) lukCryptogram(vals map[tlv.Tag][]byte) []byte {
 		ATC:      c.atc,
 	}
 	copy(tx.UN[:], vals[0x9F37])
-	ac, err := lukac.Compute(c.luk.key, tx)
+	ac, err := emvcrypto.TokenCryptogram(c.luk.key, tx)
 	if err != nil {
 		// The terminal sent data the cryptogram cannot cover (a non-BCD
 		// date, say): answer a cryptogram that never verifies.

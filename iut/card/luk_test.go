@@ -8,7 +8,6 @@ import (
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iso7816"
 	"github.com/paycert/paycert/iut/card"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/terminal"
 )
 
@@ -51,7 +50,7 @@ func TestLUKMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := lukac.NewKey(bytes.Repeat([]byte{0x5A}, lukac.KeyLen))
+	key, err := emvcrypto.NewLUK(bytes.Repeat([]byte{0x5A}, emvcrypto.LUKLen))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +63,8 @@ func TestLUKMode(t *testing.T) {
 		if err != nil || cr == nil {
 			t.Fatalf("use %d: %v", i+1, err)
 		}
-		lt := lukac.Tx{Token: token, Amount: 500, Currency: 156, Date: "260115", UN: tx.UN, ATC: cr.ATC}
-		if err := lukac.Verify(key, lt, cr.AC); err != nil {
+		lt := emvcrypto.TokenTx{Token: token, Amount: 500, Currency: 156, Date: "260115", UN: tx.UN, ATC: cr.ATC}
+		if err := emvcrypto.VerifyTokenCryptogram(key, lt, cr.AC); err != nil {
 			t.Errorf("use %d: %v", i+1, err)
 		}
 	}
@@ -104,7 +103,7 @@ func TestLUKOveruseFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := lukac.NewKey(bytes.Repeat([]byte{0x5A}, lukac.KeyLen))
+	key, _ := emvcrypto.NewLUK(bytes.Repeat([]byte{0x5A}, emvcrypto.LUKLen))
 	if err := c.LoadLUK("6258880000000019", key, 1, time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}

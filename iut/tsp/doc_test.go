@@ -15,7 +15,6 @@ import (
 	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iut/tsp"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 )
 
 // TestDocExample replays the example session of docs/adapter-protocol.md
@@ -73,11 +72,11 @@ func TestDocExample(t *testing.T) {
 		if rq.Method == "tsp.authorize" {
 			docTx, docAC := txFromParams(t, rq.Params)
 			docKey := docKeys[rq.Params["luk_id"].(string)]
-			if err := lukac.Verify(mustKey(t, docKey), docTx, docAC); err != nil {
+			if err := emvcrypto.VerifyTokenCryptogram(mustKey(t, docKey), docTx, docAC); err != nil {
 				t.Errorf("example line %d: the documented cryptogram does not verify under the documented LUK: %v", i+1, err)
 			}
 			realTx, _ := txFromParams(t, params)
-			ac, err := lukac.Compute(mustKey(t, realKeys[params["luk_id"].(string)]), realTx)
+			ac, err := emvcrypto.TokenCryptogram(mustKey(t, realKeys[params["luk_id"].(string)]), realTx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,10 +144,10 @@ func exampleLines(t *testing.T) []string {
 	return nil
 }
 
-func txFromParams(t *testing.T, p map[string]any) (lukac.Tx, []byte) {
+func txFromParams(t *testing.T, p map[string]any) (emvcrypto.TokenTx, []byte) {
 	t.Helper()
 	un := mustHexT(t, p["un"].(string))
-	tx := lukac.Tx{
+	tx := emvcrypto.TokenTx{
 		Token: p["token"].(string), Amount: uint64(p["amount"].(float64)), Currency: uint16(p["currency"].(float64)),
 		Date: p["date"].(string), ATC: uint16(p["atc"].(float64)),
 	}
@@ -167,7 +166,7 @@ func mustHexT(t *testing.T, s string) []byte {
 
 func mustKey(t *testing.T, b []byte) emvcrypto.Key {
 	t.Helper()
-	k, err := lukac.NewKey(b)
+	k, err := emvcrypto.NewLUK(b)
 	if err != nil {
 		t.Fatal(err)
 	}

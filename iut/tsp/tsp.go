@@ -10,8 +10,8 @@
 // (crypto/rand) from the token BIN, passes the Luhn check and is never
 // derived from the funding PAN, which no method ever returns. A LUK is a
 // random double-length TDES key with a time to live and a maximum number of
-// approved uses; tsp.authorize verifies the token cryptogram (package lukac)
-// and declines expired, spent, replayed (same ATC or same cryptogram for the
+// approved uses; tsp.authorize verifies the token cryptogram
+// (emvcrypto.TokenCryptogram) and declines expired, spent, replayed (same ATC or same cryptogram for the
 // token), suspended and deleted ones. The service has a test clock
 // (capability "test-clock"): clock.advance moves its notion of now forward.
 //
@@ -34,7 +34,6 @@ import (
 
 	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
 )
 
@@ -406,17 +405,17 @@ func (s *TSP) issueLUK(p *IssueLUKParams) (LUKResult, error) {
 		}
 		id = strings.ToUpper(hex.EncodeToString(idb))
 	}
-	kb := make([]byte, lukac.KeyLen)
+	kb := make([]byte, emvcrypto.LUKLen)
 	if _, err := io.ReadFull(s.cfg.Rand, kb); err != nil {
 		return LUKResult{}, fmt.Errorf("tsp: drawing a LUK: %w", err)
 	}
 	oddParity(kb)
-	key, err := lukac.NewKey(kb)
+	key, err := emvcrypto.NewLUK(kb)
 	clear(kb)
 	if err != nil {
 		return LUKResult{}, err
 	}
-	kcv, err := lukac.KCV(key)
+	kcv, err := emvcrypto.LUKCheckValue(key)
 	if err != nil {
 		return LUKResult{}, err
 	}
@@ -452,7 +451,7 @@ func oddParity(b []byte) {
 // --- tsp.authorize
 
 // AuthorizeParams are the params of tsp.authorize: the token cryptogram
-// and its input (package lukac).
+// and its input (emvcrypto.TokenCryptogram).
 type AuthorizeParams struct {
 	Token      string `json:"token"`
 	LUKID      string `json:"luk_id"`
@@ -482,14 +481,14 @@ func (p *AuthorizeParams) Validate() error {
 		return fmt.Errorf(`"atc" %d is not 0 to 65535`, p.ATC)
 	case !isHex(p.UN, 8):
 		return errors.New(`"un" must be 8 hex digits`)
-	case p.Amount < 0 || p.Amount > lukac.MaxAmount:
-		return fmt.Errorf(`"amount" %d is not 0 to %d`, p.Amount, int64(lukac.MaxAmount))
+	case p.Amount < 0 || p.Amount > emvcrypto.MaxTokenAmount:
+		return fmt.Errorf(`"amount" %d is not 0 to %d`, p.Amount, int64(emvcrypto.MaxTokenAmount))
 	case p.Currency < 0 || p.Currency > 999:
 		return fmt.Errorf(`"currency" %d is not an ISO 4217 numeric code`, p.Currency)
 	case !isHex(p.Cryptogram, 16):
 		return errors.New(`"cryptogram" must be 16 hex digits`)
 	}
-	if err := lukac.CheckDate(p.Date); err != nil {
+	if err := emvcrypto.CheckTokenDate(p.Date); err != nil {
 		return fmt.Errorf(`"date": %w`, err)
 	}
 	return nil
@@ -517,7 +516,7 @@ const (
 func (s *TSP) authorize(p *AuthorizeParams) (Decision, error) {
 	un, _ := hex.DecodeString(p.UN)
 	ac, _ := hex.DecodeString(p.Cryptogram)
-	tx := lukac.Tx{Token: p.Token, Amount: uint64(p.Amount), Currency: uint16(p.Currency), Date: p.Date, ATC: uint16(p.ATC)}
+	tx := emvcrypto.TokenTx{Token: p.Token, Amount: uint64(p.Amount), Currency: uint16(p.Currency), Date: p.Date, ATC: uint16(p.ATC)}
 	copy(tx.UN[:], un)
 	var acKey [8]byte
 	copy(acKey[:], ac)
@@ -540,8 +539,8 @@ func (s *TSP) authorize(p *AuthorizeParams) (Decision, error) {
 		return decline(ReasonUnknownLUK)
 	}
 	if s.fault != FaultNoCryptogramCheck {
-		if err := lukac.Verify(l.key, tx, ac); err != nil {
-			if errors.Is(err, lukac.ErrMismatch) {
+		if err := emvcrypto.VerifyTokenCryptogram(l.key, tx, ac); err != nil {
+			if errors.Is(err, emvcrypto.ErrTokenMismatch) {
 				return decline(ReasonCryptogram)
 			}
 			return Decision{}, adapter.Errorf(adapter.CodeInvalidParams, "invalid params: %v", err)

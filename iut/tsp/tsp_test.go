@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/paycert/paycert/adapter"
+	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/iut/tsp"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
 )
 
@@ -112,12 +112,12 @@ type decision struct {
 func (r *rig) pay(tok string, l lukRes, atc uint16, un byte) (map[string]any, decision) {
 	r.t.Helper()
 	kb, _ := hex.DecodeString(l.LUK)
-	k, err := lukac.NewKey(kb)
+	k, err := emvcrypto.NewLUK(kb)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	tx := lukac.Tx{Token: tok, Amount: 1234, Currency: 156, Date: "260115", UN: [4]byte{1, 2, 3, un}, ATC: atc}
-	ac, err := lukac.Compute(k, tx)
+	tx := emvcrypto.TokenTx{Token: tok, Amount: 1234, Currency: 156, Date: "260115", UN: [4]byte{1, 2, 3, un}, ATC: atc}
+	ac, err := emvcrypto.TokenCryptogram(k, tx)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -205,8 +205,8 @@ func TestLUKLifecycle(t *testing.T) {
 		t.Fatalf("default LUK %+v", l)
 	}
 	kb, _ := hex.DecodeString(l.LUK)
-	k, _ := lukac.NewKey(kb)
-	if kcv, _ := lukac.KCV(k); kcv != l.KCV {
+	k, _ := emvcrypto.NewLUK(kb)
+	if kcv, _ := emvcrypto.LUKCheckValue(k); kcv != l.KCV {
 		t.Errorf("kcv %s, want %s", l.KCV, kcv)
 	}
 	for _, b := range kb {

@@ -232,6 +232,9 @@ func (s *Set) open(ctx context.Context, uri string, opts []adapter.Option) error
 	switch scheme {
 	case "adapter", "adapter-exec":
 		c, err := adapter.Dial(ctx, uri, opts...)
+		if errors.Is(err, adapter.ErrBadURI) {
+			return fmt.Errorf("%w: %w", probes.ErrUsage, err)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %w", probes.ErrTransport, err)
 		}

@@ -31,36 +31,38 @@ var _ = harness.Case(harness.TestCase{
 	Timeout:      30 * time.Minute,
 	Labels:       []string{"exhaustive"},
 }, func(t *harness.T) {
-	c := pinpadClient(t)
-	conf := icsOf(t)
+	conf := t.Session().ICS
 	if conf == nil {
 		t.NotApplicable("the exhaustive test is opt-in: give an ICS with keymgmt.exhaustive: true")
 	}
 	if why := conf.NotApplicable("keymgmt.exhaustive"); why != "" {
 		t.NotApplicable(why)
 	}
-	s, ok := find(t, c, ics.DUKPTTDES)
+	s, ok := find(t, ics.DUKPTTDES)
 	if !ok {
 		t.NotApplicable("the PIN pad does not declare dukpt-tdes, or the ICS does not list it")
 	}
-	fs := formats(c, s)
+	fs := formats(t, s)
 	if len(fs) == 0 {
 		t.NotApplicable("the PIN pad declares no TDES PIN block format (pin-iso0, pin-iso3)")
 	}
-	k := needKey(t, c, s)
+	k := needKey(t, s)
 	fromStart := k.loaded
-	if c.HasCapability(capTestSeek) {
-		err := callRPC(t, c, mTestSeek, map[string]uint32{"counter": seekTo}, nil, fmt.Sprintf("counter %06X", seekTo))
-		mustOK(t, err, mTestSeek)
+	if t.HasCapability(Role, capTestSeek) {
+		t.MustCall(Role, mTestSeek, map[string]uint32{"counter": seekTo}, nil)
 		fromStart = false
 		t.Note("the PIN pad declares test-seek (a test build): the walk starts at counter %06X, not 1; a device without test-seek is walked in full", seekTo)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	// The walk pipelines a million calls from a goroutine of its own and
+	// checks them as they come, so it drives the adapter client directly;
+	// its result is judged here.
 	res := walk(ctx, walkConfig{
-		client: c, ipek: k.ik, iksn: k.iksn, fromStart: fromStart,
+		client: t.Session().Hosts[Role], ipek: k.ik, iksn: k.iksn, fromStart: fromStart,
 		pin: "1234", pan: "4012345678909", format: fs[0],
 		chunk: walkChunk, chunkTimeout: walkChunkTimeout,
+		progress: func(done, total int64) { t.Progress("transactions", done, total) },
 	})
 	rate := float64(res.transactions) / res.elapsed.Seconds()
 	t.Note("%d transactions in %s (%.0f per second, %d pipelined per batch), counters %06X to %06X, %d distinct transaction keys, exhausted afterwards: %v",

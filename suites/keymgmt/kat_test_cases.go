@@ -7,7 +7,6 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/dukpt"
 	"github.com/paycert/paycert/dukpt/pinblock"
 	"github.com/paycert/paycert/harness"
@@ -21,10 +20,10 @@ var _ = harness.Case(harness.TestCase{
 	Requirement:  "Loaded with the published ANSI X9.24-1 test key (initial KSN FFFF9876543210E00000), a TDES DUKPT PIN pad MUST return for the published test PIN and PAN, in ISO 9564-1 format 0, exactly the published KSNs and PIN blocks of its first 21 transactions.",
 	Requirements: []string{reqX924_1, reqPIN1},
 }, func(t *harness.T) {
-	c, v := katSetup(t, ics.DUKPTTDES, capISO0, "ISO format 0")
+	v := katSetup(t, ics.DUKPTTDES, capISO0, "ISO format 0")
 	var p problems
 	for i, want := range v.tdes {
-		ksn, block := encryptPIN(t, c, v.tdesPIN, v.tdesPAN, "iso0")
+		ksn, block := encryptPIN(t, v.tdesPIN, v.tdesPAN, "iso0")
 		if !strings.EqualFold(hex.EncodeToString(ksn), want.KSN) || !strings.EqualFold(hex.EncodeToString(block), want.PINBlock) {
 			p.add("transaction %d: KSN %X, PIN block %X; published: KSN %s, PIN block %s", i+1, ksn, block, want.KSN, want.PINBlock)
 		}
@@ -40,10 +39,10 @@ var _ = harness.Case(harness.TestCase{
 	Requirement:  "Loaded with the published ANSI X9.24-3 AES-128 test key (initial key ID 1234567890123456), an AES DUKPT PIN pad MUST use the published KSNs of its first 8 transactions, and each ISO 9564-1 format 4 PIN block for the published test PIN and PAN MUST decipher under the published PIN key of its transaction.",
 	Requirements: []string{reqX924_3KAT, reqPIN1},
 }, func(t *harness.T) {
-	c, v := katSetup(t, ics.DUKPTAES128, capISO4, "ISO format 4")
+	v := katSetup(t, ics.DUKPTAES128, capISO4, "ISO format 4")
 	var p problems
 	for i, want := range v.aes {
-		ksn, block := encryptPIN(t, c, v.aesPIN, v.aesPAN, "iso4")
+		ksn, block := encryptPIN(t, v.aesPIN, v.aesPAN, "iso4")
 		if !strings.EqualFold(hex.EncodeToString(ksn), want.KSN) {
 			p.add("transaction %d: KSN %X, published %s", i+1, ksn, want.KSN)
 			continue
@@ -63,23 +62,22 @@ var _ = harness.Case(harness.TestCase{
 
 // katSetup is the common start of a known-answer test: the scheme and the
 // PIN block format must be declared and the published test key loadable;
-// it loads the key and returns the client and the embedded vectors.
-func katSetup(t *harness.T, scheme ics.DUKPTScheme, formatCap, formatName string) (*adapter.Client, kat) {
-	c := pinpadClient(t)
-	s, ok := find(t, c, scheme)
+// it loads the key and returns the embedded vectors.
+func katSetup(t *harness.T, scheme ics.DUKPTScheme, formatCap, formatName string) kat {
+	s, ok := find(t, scheme)
 	if !ok {
 		t.NotApplicable(fmt.Sprintf("the PIN pad does not declare %s, or the ICS does not list it", scheme))
 	}
-	if !c.HasCapability(capLoad) {
+	if !t.HasCapability(Role, capLoad) {
 		t.NotApplicable("the known answers need the published test key loaded, and the PIN pad does not declare load-initial-key")
 	}
-	if !c.HasCapability(formatCap) {
+	if !t.HasCapability(Role, formatCap) {
 		t.NotApplicable(fmt.Sprintf("the published PIN blocks are %s, which the PIN pad does not declare (%s)", formatName, formatCap))
 	}
 	v, err := knownAnswers()
 	t.Must(err, "embedded vectors")
 	k, err := testKey(s)
 	t.Must(err, "test key")
-	loadKey(t, c, k)
-	return c, v
+	loadKey(t, k)
+	return v
 }

@@ -19,41 +19,29 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "Every PIN block deciphers under the PIN key derived from the BDK and its KSN",
 	Requirement:  "For every declared DUKPT scheme and PIN block format, every PIN block a PIN pad returns MUST decipher, in the requested ISO 9564-1 format, to the PIN entered under the PIN key a host derives from the base derivation key and the KSN returned with it: the PIN variant for TDES, the PIN-encryption working key of the derivation key's type for AES.",
 	Requirements: []string{reqPIN1, reqDSS36, reqSeedKeys},
+	Exercises:    "PIN block",
 }, func(t *harness.T) {
-	c := pinpadClient(t)
-	ss := declaredSchemes(t, c)
 	var p problems
-	if conf := icsOf(t); conf != nil {
+	if conf := t.Session().ICS; conf != nil {
 		for _, s := range conf.KeyMgmt.Schemes {
-			if !c.HasCapability(string(s)) {
+			if !t.HasCapability(Role, string(s)) {
 				p.add("the ICS declares %s but the PIN pad's hello does not", s)
 			}
 		}
 	}
-	tested := 0
-	for _, s := range ss {
-		fs := formats(c, s)
-		if len(fs) == 0 {
-			t.Note("%s: the PIN pad declares no PIN block format for it (pin-iso0/pin-iso3 for TDES, pin-iso4 for AES); not tested", s.name)
-			continue
-		}
-		k, why := useKey(t, c, s)
-		if k == nil {
-			t.Note("%s; not tested", why)
-			continue
-		}
-		for _, f := range fs {
+	tested := forEachKey(t, declaredSchemes(t), needPINFormat(t), func(s scheme, k *keyCtx) {
+		for _, f := range formats(t, s) {
 			for range pinBlocksPerFormat {
 				pin, pan := randomPIN(t), randomPAN(t)
-				ksn, block := encryptPIN(t, c, pin, pan, f)
+				ksn, block := encryptPIN(t, pin, pan, f)
+				t.Exercised("PIN block")
 				if msg := k.checkPINBlock(ksn, block, pin, pan, f); msg != "" {
 					p.add("%s, %s: %s", s.name, f, msg)
 				}
 			}
-			tested++
 			t.Note("%s, %s: %d PIN blocks checked", s.name, f, pinBlocksPerFormat)
 		}
-	}
+	})
 	if tested == 0 && p.n == 0 {
 		t.NotApplicable("no declared scheme has both a usable key and a PIN block format")
 	}
@@ -69,31 +57,18 @@ var _ = harness.Case(harness.TestCase{
 	Title:        "A unique key per transaction: N transactions, N KSNs, N distinct keys, no repeated PIN block",
 	Requirement:  "A DUKPT PIN pad MUST encrypt every transaction under a key of its own: over 64 consecutive transactions with the same PIN and PAN, the KSNs MUST all differ, each PIN block MUST be encrypted under a key of its own KSN (never a fixed key, the initial key or an earlier transaction's key), the transaction keys MUST all differ and no PIN block may repeat.",
 	Requirements: []string{reqSeedKeys, reqPIN18, reqDSS37},
+	Exercises:    "transaction",
 }, func(t *harness.T) {
-	c := pinpadClient(t)
 	var p problems
-	tested := 0
-	for _, s := range schemes(t, c) {
-		fs := formats(c, s)
-		if len(fs) == 0 {
-			t.Note("%s: the PIN pad declares no PIN block format for it; not tested", s.name)
-			continue
-		}
-		k, why := useKey(t, c, s)
-		if k == nil {
-			t.Note("%s; not tested", why)
-			continue
-		}
-		tested++
+	tested := forEachKey(t, schemes(t), needPINFormat(t), func(s scheme, k *keyCtx) {
+		fs := formats(t, s)
 		const pin, pan = "1234", "4012345678909"
 		calls := make([]adapter.Call, uniqueTransactions)
 		res := make([]pinResult, uniqueTransactions)
 		for i := range calls {
 			calls[i] = adapter.Call{Method: mPIN, Params: pinParams{pin, pan, fs[0]}, Result: &res[i]}
 		}
-		for _, err := range batch(t, c, calls) {
-			mustOK(t, err, mPIN)
-		}
+		mustBatch(t, calls)
 		ksns, blocks, keys := map[string]int{}, map[string]int{}, map[string]int{}
 		derived := make([]*txKey, len(res))
 		for i, r := range res {
@@ -108,16 +83,13 @@ var _ = harness.Case(harness.TestCase{
 			} else {
 				blocks[string(block)] = i
 			}
-			if _, prob := k.checkKSN(ksn); prob != "" {
+			x, _, prob := k.transaction(ksn)
+			if prob != "" {
 				p.add("%s: transaction %d: %s", s.name, i+1, prob)
 				continue
 			}
-			x, err := k.derive(ksn)
-			if err != nil {
-				p.add("%s: transaction %d: KSN %X: no key derivable: %v", s.name, i+1, ksn, err)
-				continue
-			}
 			derived[i] = &x
+			t.Exercised("transaction")
 			pk, _ := x.pinKey()
 			own := decrypts(pk, block, pin, pan)
 			for _, cand := range x.others() {
@@ -151,9 +123,20 @@ var _ = harness.Case(harness.TestCase{
 			}
 		}
 		t.Note("%s, %s: %d transactions, %d distinct KSNs, %d distinct PIN blocks, %d distinct transaction keys proven by decipherment", s.name, fs[0], len(res), len(ksns), len(blocks), len(keys))
-	}
+	})
 	if tested == 0 {
 		t.NotApplicable("no declared scheme has both a usable key and a PIN block format")
 	}
 	Expect(p.n).To(BeZero(), fmt.Sprintf("transactions without a key of their own:\n  %s", &p))
 })
+
+// needPINFormat is the usable filter of forEachKey for test cases about PIN
+// blocks: a scheme without a declared PIN block format is left out.
+func needPINFormat(t *harness.T) func(scheme) string {
+	return func(s scheme) string {
+		if len(formats(t, s)) == 0 {
+			return "the PIN pad declares no PIN block format for it (pin-iso0/pin-iso3 for TDES, pin-iso4 for AES)"
+		}
+		return ""
+	}
+}

@@ -26,6 +26,9 @@ type walkConfig struct {
 	// chunk is the number of requests per Batch; chunkTimeout bounds each.
 	chunk        int
 	chunkTimeout time.Duration
+	// progress, if set, is told after every chunk how many transactions
+	// of how many the walk has checked.
+	progress func(done, total int64)
 }
 
 // walkResult is what walk found.
@@ -127,9 +130,16 @@ func walk(ctx context.Context, cfg walkConfig) walkResult {
 			stop.Store(true)
 		}
 	}
+	total := 0 // valid counters from the first one seen, for progress
 	for ch := range out {
 		if stop.Load() {
 			continue
+		}
+		if cfg.progress != nil && res.transactions > 0 {
+			if total == 0 {
+				total = countCounters(res.first)
+			}
+			cfg.progress(int64(res.transactions), int64(total))
 		}
 		for i, call := range ch.calls {
 			if err := ch.errs[i]; err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/iso7816"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/terminal"
 	"github.com/paycert/paycert/tlv"
@@ -58,7 +57,7 @@ var _ = harness.Case(harness.TestCase{
 		Expect(r.refused).To(BeEmpty(), fmt.Sprintf("use %d of %d: the card refused to pay with a LUK that has uses left", i, n))
 		Expect(r.typ).To(Equal("ARQC"), fmt.Sprintf("use %d of %d: the card answered %s, not an ARQC", i, n, r.typ))
 		Expect(r.pan).To(Equal(p.tok.Token), fmt.Sprintf("use %d: the card presents %s, not the token it was loaded with", i, mask.PAN(r.pan)))
-		err := lukac.Verify(l.key, r.tx, r.ac)
+		err := emvcrypto.VerifyTokenCryptogram(l.key, r.tx, r.ac)
 		Expect(err).NotTo(HaveOccurred(), fmt.Sprintf("use %d: the card's cryptogram does not verify under the LUK it holds", i))
 		d := s.authorize(paramsOf(r.tx, l.LUKID, r.ac))
 		t.Note("use %d: ATC %d, token service: %s", i, r.tx.ATC, d)
@@ -80,7 +79,7 @@ type cardResult struct {
 	typ     string // ARQC, TC, AAC
 	pan     string
 	ac      []byte
-	tx      lukac.Tx // the cryptogram input, from the terminal's data and the card's ATC
+	tx      emvcrypto.TokenTx // the cryptogram input, from the terminal's data and the card's ATC
 }
 
 // noApprovable fails the test when the card produced an ARQC or TC.
@@ -94,7 +93,7 @@ func noApprovable(t *harness.T, r cardResult, key emvcrypto.Key, when string) {
 		return
 	}
 	how := "a cryptogram"
-	if lukac.Verify(key, r.tx, r.ac) == nil {
+	if emvcrypto.VerifyTokenCryptogram(key, r.tx, r.ac) == nil {
 		how = "a cryptogram that verifies under the key"
 	}
 	t.Failf("%s the card still answered an %s, %s, instead of declining or asking for replenishment", when, r.typ, how)
@@ -149,7 +148,7 @@ func cardPay(t *harness.T, s *svc) cardResult {
 	} else if o, ok := tlv.Find(g.TLVs, 0x5A); ok {
 		r.pan = strings.TrimRight(strings.ToUpper(hex.EncodeToString(o.Value)), "F")
 	}
-	r.tx = lukac.Tx{
+	r.tx = emvcrypto.TokenTx{
 		Token: r.pan, Amount: tx.Amount, Currency: cur,
 		Date: fmt.Sprintf("%X", tx.Date[:]), UN: tx.UN, ATC: c.ATC,
 	}

@@ -3,27 +3,23 @@
 // limited-use keys (LUKs). It reaches the TSP through the tsp role of the
 // adapter protocol (docs/adapter-protocol.md, "### tsp") and plays the
 // phone: it provisions tokens, asks for LUKs and computes the token
-// cryptograms (package lukac) that it submits to tsp.authorize. One test
-// case plays the card side with paycert's in-process reference card.
+// cryptograms (emvcrypto.TokenCryptogram) that it submits to
+// tsp.authorize. One test case plays the card side with paycert's in-process reference card.
 //
 // Test cases are declared with harness.Case and run through certify or
 // `go test`.
 package token
 
 import (
-	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
-	"github.com/paycert/paycert/iut/tsp/lukac"
 	"github.com/paycert/paycert/mask"
 )
 
@@ -54,28 +50,28 @@ const maxWait = 10 * time.Minute
 // maxUsesTested is the largest LUK use count the N-use test case spends.
 const maxUsesTested = 1000
 
-// svc is a test case's handle on the token service under test.
+// role is the adapter role of the IUT the suite tests.
+const role = "tsp"
+
+// svc is a test case's handle on the token service under test, which it
+// reaches through harness.T.Call and its verdict policy.
 type svc struct {
 	t     *harness.T
-	c     *adapter.Client
 	ics   *ics.ICS // nil when the run has no ICS
 	clock bool     // the adapter declared the test-clock capability
 }
 
-// needTSP returns the session's token service, ending the test as not
-// applicable when the ICS has no token section.
+// needTSP returns the session's token service (every test case of the
+// suite needs one, so the harness has made sure there is), ending the test
+// as not applicable when the ICS has no token section.
 func needTSP(t *harness.T) *svc {
-	c := t.Session().Hosts["tsp"]
-	if c == nil {
-		t.NotApplicable("the session has no token service reached through the adapter protocol (tsp role)")
-	}
 	conf := t.Session().ICS
 	if conf != nil {
 		if why := conf.NotApplicable("token"); why != "" {
 			t.NotApplicable(why)
 		}
 	}
-	s := &svc{t: t, c: c, ics: conf, clock: c.HasCapability("test-clock")}
+	s := &svc{t: t, ics: conf, clock: t.HasCapability(role, "test-clock")}
 	s.t.Session().Masker.Add(s.fundingPAN())
 	return s
 }
@@ -136,75 +132,13 @@ func expiry() string {
 	return fmt.Sprintf("%02d12", (time.Now().UTC().Year()+4)%100)
 }
 
-// try calls method and records the exchange as evidence: params and result
-// masked, a LUK replaced by a note. It returns the adapter's error as is.
-func (s *svc) try(method string, params, result any) error {
-	ctx, cancel := context.WithTimeout(s.t.Context(), harness.ExchangeTimeout)
-	defer cancel()
-	s.t.Evidence("rpc", "> "+method+" "+render(params))
-	err := s.c.Call(ctx, method, params, result)
-	if err != nil {
-		s.t.Evidence("rpc", "< "+method+" error: "+err.Error())
-		return err
-	}
-	if l, ok := result.(interface{ pans() []string }); ok {
-		for _, p := range l.pans() {
-			s.t.Session().Masker.Add(p)
-		}
-	}
-	s.t.Evidence("rpc", "< "+method+" "+render(result))
-	return nil
-}
-
-// call is try for methods of the tsp role: a business refusal (codes
-// 1000-1999) is returned; anything else ends the test with verdict error,
-// because the adapter could not be exercised.
-func (s *svc) call(method string, params, result any) error {
-	err := s.try(method, params, result)
-	switch {
-	case err == nil, adapter.IsRefusal(err):
-		return err
-	}
-	if code, ok := adapter.ErrorCode(err); ok && code == adapter.CodeMethodNotFound {
-		s.t.Errorf("%v: the adapter declares the tsp role, which includes %s", err, method)
-	}
-	s.t.Errorf("%v", err)
-	return err
-}
-
-// render formats params or a result for the evidence, replacing any member
-// named "luk" (a key) with a note.
-func render(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("(%T: %v)", v, err)
-	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) == nil {
-		if _, ok := m["luk"]; ok {
-			m["luk"] = "(key withheld from the evidence; see kcv)"
-			b, _ = json.Marshal(m)
-		}
-	}
-	return string(b)
-}
-
-// advance moves the TSP's test clock forward. The adapter declared the
-// test-clock capability, so an error object in answer is a failure of that
-// declaration; a broken connection is an error.
+// advance moves the TSP's test clock forward: the adapter declared the
+// test-clock capability, so it must not refuse.
 func (s *svc) advance(seconds int64) {
 	var r struct {
 		Now string `json:"now"`
 	}
-	err := s.try("clock.advance", map[string]int64{"seconds": seconds}, &r)
-	if err == nil {
-		return
-	}
-	var e *adapter.Error
-	if errors.As(err, &e) {
-		s.t.Failf("%v: the adapter declares the test-clock capability, so clock.advance must work", err)
-	}
-	s.t.Errorf("%v", err)
+	s.t.MustCall(role, "clock.advance", map[string]int64{"seconds": seconds}, &r)
 }
 
 // tokenResult is the result of tsp.provision and tsp.replace.
@@ -227,7 +161,8 @@ func (r *tokenResult) Validate() error {
 	return nil
 }
 
-func (r *tokenResult) pans() []string { return []string{r.Token} }
+// PANs lets the harness mask the token in the evidence.
+func (r *tokenResult) PANs() []string { return []string{r.Token} }
 
 // lukResult is the result of tsp.issue_luk.
 type lukResult struct {
@@ -249,15 +184,15 @@ func (r *lukResult) RequiredFields() []string {
 // the key.
 func (r *lukResult) Validate() error {
 	b, err := hex.DecodeString(r.LUK)
-	if err != nil || len(b) != lukac.KeyLen {
-		return fmt.Errorf(`"luk" must be %d hex digits (a double-length TDES key)`, 2*lukac.KeyLen)
+	if err != nil || len(b) != emvcrypto.LUKLen {
+		return fmt.Errorf(`"luk" must be %d hex digits (a double-length TDES key)`, 2*emvcrypto.LUKLen)
 	}
-	k, err := lukac.NewKey(b)
+	k, err := emvcrypto.NewLUK(b)
 	clear(b)
 	if err != nil {
 		return err
 	}
-	kcv, err := lukac.KCV(k)
+	kcv, err := emvcrypto.LUKCheckValue(k)
 	if err != nil {
 		return err
 	}
@@ -303,6 +238,9 @@ type authorizeParams struct {
 	Cryptogram string `json:"cryptogram"`
 }
 
+// PANs lets the harness mask the token in the evidence.
+func (a authorizeParams) PANs() []string { return []string{a.Token} }
+
 // decision is the TSP's answer to one authorisation: a result or a
 // refusal, both of which decline.
 type decision struct {
@@ -323,7 +261,7 @@ func (d decision) String() string {
 // authorize submits one authorisation.
 func (s *svc) authorize(a authorizeParams) decision {
 	var r decisionResult
-	if err := s.call("tsp.authorize", a, &r); err != nil {
+	if err := s.t.Call(role, "tsp.authorize", a, &r); err != nil {
 		return decision{reason: err.Error()}
 	}
 	return decision{approved: r.Approved, reason: r.Reason}
@@ -343,7 +281,7 @@ type phone struct {
 // tryProvision asks for a token for pan on device.
 func (s *svc) tryProvision(pan, device string) (*phone, error) {
 	p := &phone{s: s, pan: pan, device: device, atc: uint16(1 + s.t.Session().IntN(0x7FFF))}
-	err := s.call("tsp.provision", map[string]string{"funding_pan": pan, "expiry": expiry(), "device_id": device}, &p.tok)
+	err := s.t.Call(role, "tsp.provision", map[string]string{"funding_pan": pan, "expiry": expiry(), "device_id": device}, &p.tok)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +308,7 @@ func (p *phone) tryIssueLUK(maxUses int) (*lukResult, error) {
 		params["max_uses"] = maxUses
 	}
 	var r lukResult
-	if err := p.s.call("tsp.issue_luk", params, &r); err != nil {
+	if err := p.s.t.Call(role, "tsp.issue_luk", params, &r); err != nil {
 		return nil, err
 	}
 	p.luk = &r
@@ -391,7 +329,7 @@ func (p *phone) issueLUK(maxUses int) *lukResult {
 // token, returning a refusal.
 func (p *phone) lifecycle(method string) error {
 	var r statusResult
-	return p.s.call(method, map[string]string{"token_ref": p.tok.TokenRef, "reason": "paycert conformance test"}, &r)
+	return p.s.t.Call(role, method, map[string]string{"token_ref": p.tok.TokenRef, "reason": "paycert conformance test"}, &r)
 }
 
 // mustLifecycle is lifecycle ending the test with verdict error on a
@@ -404,9 +342,9 @@ func (p *phone) mustLifecycle(method string) {
 
 // nextTx is the phone's next transaction: the next ATC, a fresh
 // unpredictable number and amount from the session's seeded source.
-func (p *phone) nextTx() lukac.Tx {
+func (p *phone) nextTx() emvcrypto.TokenTx {
 	p.atc++
-	tx := lukac.Tx{
+	tx := emvcrypto.TokenTx{
 		Token:    p.tok.Token,
 		Amount:   uint64(100 + p.s.t.Session().IntN(50000)),
 		Currency: p.s.currency(),
@@ -419,22 +357,22 @@ func (p *phone) nextTx() lukac.Tx {
 
 // sign computes the token cryptogram of tx with the phone's current LUK
 // and returns the tsp.authorize params.
-func (p *phone) sign(tx lukac.Tx) authorizeParams {
+func (p *phone) sign(tx emvcrypto.TokenTx) authorizeParams {
 	return p.signWith(p.luk, tx)
 }
 
-func (p *phone) signWith(l *lukResult, tx lukac.Tx) authorizeParams {
+func (p *phone) signWith(l *lukResult, tx emvcrypto.TokenTx) authorizeParams {
 	if l == nil {
 		p.s.t.Errorf("test case bug: no LUK issued for token %s", mask.PAN(tx.Token))
 	}
-	ac, err := lukac.Compute(l.key, tx)
+	ac, err := emvcrypto.TokenCryptogram(l.key, tx)
 	if err != nil {
 		p.s.t.Errorf("computing the token cryptogram for token %s: %v", mask.PAN(tx.Token), err)
 	}
 	return paramsOf(tx, l.LUKID, ac)
 }
 
-func paramsOf(tx lukac.Tx, lukID string, ac []byte) authorizeParams {
+func paramsOf(tx emvcrypto.TokenTx, lukID string, ac []byte) authorizeParams {
 	return authorizeParams{
 		Token: tx.Token, LUKID: lukID, ATC: int(tx.ATC), UN: fmt.Sprintf("%X", tx.UN[:]),
 		Amount: int64(tx.Amount), Currency: int(tx.Currency), Date: tx.Date, Cryptogram: fmt.Sprintf("%X", ac),

@@ -79,7 +79,7 @@ var _ = harness.Case(harness.TestCase{
 		Expect(d.approved).To(BeTrue(), fmt.Sprintf("before replacement a genuine transaction was %s", d))
 	}
 	nw := &phone{s: s, pan: old.pan, device: old.device, atc: uint16(1 + t.Session().IntN(0x7FFF))}
-	if err := s.call("tsp.replace", map[string]string{"token_ref": old.tok.TokenRef}, &nw.tok); err != nil {
+	if err := t.Call(role, "tsp.replace", map[string]string{"token_ref": old.tok.TokenRef}, &nw.tok); err != nil {
 		t.Errorf("%v: the token service refused to replace an active token, so the test case cannot be exercised", err)
 	}
 	t.Note("token %s replaced by %s", mask.PAN(old.tok.Token), mask.PAN(nw.tok.Token))
