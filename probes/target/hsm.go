@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/iut"
@@ -53,12 +54,27 @@ func (s *Set) openRefHSM(ctx context.Context, fault string, required bool) error
 
 // AmendICS adds to the reference ICS (ics.Default) what the reference HSM's
 // set-up recorded: its keys, purposes and KCVs, which exist only once the
-// token has been provisioned for this run. It does nothing to another ICS,
-// to one that already has an hsm section, or without a reference HSM.
+// token has been provisioned for this run. The amended ICS is parsed from
+// default.yaml with that hsm section appended, so that its digest and the
+// redacted copy in the report hold the section too; its Source says where
+// the section came from. AmendICS does nothing to another ICS, to one that
+// already has an hsm section, or without a reference HSM.
 func (s *Set) AmendICS(c *ics.ICS) {
 	if c == nil || s.refHSM == nil || c.HSM != nil || c.Source != ics.DefaultName {
 		return
 	}
-	keys := append([]ics.HSMKey(nil), s.refHSM.Keys...)
-	c.HSM = &ics.HSM{PINEnv: s.refHSM.PINEnv, Keys: keys}
+	var b strings.Builder
+	b.Write(ics.DefaultYAML())
+	b.WriteString("\n# The reference HSM (iut/hsm): the keys its set-up generated for this run.\nhsm:\n  keys:\n")
+	for _, k := range s.refHSM.Keys {
+		fmt.Fprintf(&b, "    - {label: %q, purpose: %s, kcv: %q}\n", k.Label, k.Purpose, k.KCV)
+	}
+	amended, err := ics.Parse([]byte(b.String()), ics.DefaultName+" + the reference HSM's keys")
+	if err != nil {
+		// The set-up's labels and KCVs are paycert's own; a failure here
+		// is a defect, and the HSM cases then say the ICS has no hsm
+		// section.
+		return
+	}
+	*c = *amended
 }
