@@ -1,6 +1,7 @@
 # paycert — the two commands of the README.
 #   make demo   builds certify and tests the embedded reference cloud card
-#   make test   runs every test (unit, suites, CLI end to end, real pcscd)
+#   make test   runs every test (unit, suites, CLI end to end, real pcscd,
+#               real SoftHSM2 tokens)
 # Both install the Debian packages they need when missing.
 
 GO ?= go

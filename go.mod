@@ -9,6 +9,7 @@ require (
 	github.com/emmansun/gmsm v0.15.5
 	github.com/in-toto/attestation v1.1.2
 	github.com/mattn/go-isatty v0.0.22
+	github.com/miekg/pkcs11 v1.1.2
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/onsi/ginkgo/v2 v2.34.0
 	github.com/onsi/gomega v1.44.0

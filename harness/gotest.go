@@ -48,6 +48,7 @@ func RunGoTest(t *testing.T, suite string) {
 	defer set.Close()
 	s := NewSession(uri, set.Card, seed)
 	maps.Copy(s.Hosts, set.Hosts)
+	s.HSM, s.Notes = set.HSM, set.Notes
 	s.Refresh = RefreshFrom(s, set)
 	if path := os.Getenv("PAYCERT_ICS"); path != "" {
 		if s.ICS, err = ics.Load(path); err != nil {
@@ -62,6 +63,7 @@ func RunGoTest(t *testing.T, suite string) {
 			t.Fatal(err)
 		}
 	}
+	set.AmendICS(s.ICS)
 	sc, rc := ginkgo.GinkgoConfiguration()
 	extra := sc.LabelFilter
 	dir := os.Getenv("PAYCERT_REPORT_DIR")
@@ -83,7 +85,7 @@ func RunGoTest(t *testing.T, suite string) {
 // broken host IUT connections (target.Set.Reconnect) and updates s.Hosts.
 func RefreshFrom(s *Session, set *target.Set) func(ctx context.Context, kind string) []string {
 	return func(ctx context.Context, kind string) []string {
-		if kind == "card" {
+		if kind == "card" || kind == "hsm" {
 			return nil
 		}
 		notes := set.Reconnect(ctx, kind)

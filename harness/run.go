@@ -296,6 +296,7 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: signatureOf(cfg),
 		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed, Inputs: inputs,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+		Warnings:     slices.Clone(s.Notes),
 		Traceability: traceability(requirements.Embedded(), Catalog()),
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/probes"
+	"github.com/paycert/paycert/probes/pkcs11"
 	"github.com/paycert/paycert/reports"
 )
 
@@ -20,6 +21,12 @@ type Session struct {
 	// Hosts holds the host-side IUTs by role ("tsp", "pinpad"). Test cases
 	// reach them through T.Call and T.Batch.
 	Hosts map[string]*adapter.Client
+	// HSM is the PKCS#11 token under test (pkcs11: probe, or ref:'s
+	// SoftHSM2 token), or nil when the run has none.
+	HSM *pkcs11.HSM
+	// Notes are lines the report carries as warnings: what the probes
+	// could not offer (target.Set.Notes).
+	Notes []string
 	// ICS is the run's implementation conformance statement, or nil when
 	// the run has none.
 	ICS *ics.ICS
@@ -75,8 +82,11 @@ func (s *Session) IntN(n int) int {
 }
 
 func (s *Session) has(kind string) bool {
-	if kind == "card" {
+	switch kind {
+	case "card":
 		return s.Card != nil
+	case "hsm":
+		return s.HSM != nil
 	}
 	return s.Hosts[kind] != nil
 }

@@ -110,6 +110,7 @@ func (c *ICS) Summary() map[string]string {
 		}
 		m["keymgmt.exhaustive"] = strconv.FormatBool(k.Exhaustive)
 	}
+	hsmSummary(m, c.HSM)
 	return m
 }
 

@@ -30,6 +30,7 @@ type ICS struct {
 	EMV            *EMV          // emv: the card suite
 	Token          *TokenService // token: the token service suite
 	KeyMgmt        *KeyMgmt      // keymgmt: the DUKPT PIN pad suite
+	HSM            *HSM          // hsm: the key objects of a PKCS#11 token (hsm suite)
 
 	// Made by Parse, so that the ICS never holds its document (with the
 	// keys in clear) in a field that printing it would show.
@@ -300,7 +301,7 @@ func (r BINRange) String() string {
 
 // NotApplicable returns why test cases that need feature do not apply to
 // the implementation, or "" when they do. Features are the suite sections
-// "emv", "token" and "keymgmt", and "emv.generate-ac", "keymgmt.exhaustive"
+// "emv", "token", "keymgmt" and "hsm", and "emv.generate-ac", "keymgmt.exhaustive"
 // and "keymgmt.<scheme>" (e.g. "keymgmt.dukpt-aes128").
 func (c *ICS) NotApplicable(feature string) string {
 	if c == nil {
@@ -319,6 +320,13 @@ func (c *ICS) NotApplicable(feature string) string {
 	case "keymgmt":
 		if c.KeyMgmt == nil {
 			return "the ICS declares no keymgmt section"
+		}
+	case "hsm":
+		if c.HSM == nil {
+			return "the ICS declares no hsm section"
+		}
+		if feature == "hsm" {
+			return ""
 		}
 	default:
 		return fmt.Sprintf("unknown ICS feature %q", feature)

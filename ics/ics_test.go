@@ -119,6 +119,7 @@ func TestSummary(t *testing.T) {
 		"token.wait-cap":            "5s",
 		"keymgmt.schemes":           "dukpt-tdes, dukpt-aes128",
 		"keymgmt.exhaustive":        "true",
+		"hsm":                       "not declared",
 	}
 	for k, v := range want {
 		if s[k] != v {
@@ -132,7 +133,7 @@ func TestSummary(t *testing.T) {
 	}
 
 	m := mustLoad(t, "minimal.yaml").Summary()
-	for _, sec := range []string{"emv", "token", "keymgmt"} {
+	for _, sec := range []string{"emv", "token", "keymgmt", "hsm"} {
 		if m[sec] != "not declared" {
 			t.Errorf("minimal Summary[%q] = %q", sec, m[sec])
 		}
@@ -575,7 +576,7 @@ func manyKeys(n int) string {
 }
 
 // TestDocExamples checks that the complete examples in docs/ics.md parse
-// and that the two worked examples there are the testdata files verbatim.
+// and that the worked examples there are the testdata files verbatim.
 func TestDocExamples(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "ics.md"))
 	if err != nil {
@@ -595,7 +596,7 @@ func TestDocExamples(t *testing.T) {
 	if n < 2 {
 		t.Errorf("docs/ics.md has %d complete examples", n)
 	}
-	for _, f := range []string{"upi-qpboc.yaml", "mc-cvn17-tdes.yaml"} {
+	for _, f := range []string{"upi-qpboc.yaml", "mc-cvn17-tdes.yaml", "hsm-keys.yaml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", f))
 		if err != nil {
 			t.Fatal(err)

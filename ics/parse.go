@@ -202,8 +202,8 @@ func (c *checker) typeError(m string) {
 			want = "a list"
 		}
 		field := typeField[strings.TrimLeft(s[3], "[]*")]
-		if !strings.HasPrefix(s[3], "[]") && field == "preloaded" {
-			field = "preloaded[]" // an item of the list
+		if !strings.HasPrefix(s[3], "[]") && (field == "preloaded" || field == "keys") {
+			field += "[]" // an item of the list
 		}
 		path := c.idx.pathAt(line, field)
 		c.add(line, path, "must be "+want+", not "+tagName(s[2]))
@@ -344,6 +344,8 @@ var typeField = map[string]string{
 	"ics.rawToken":          "token",
 	"ics.rawKeyMgmt":        "keymgmt",
 	"ics.rawPreloaded":      "preloaded",
+	"ics.rawHSM":            "hsm",
+	"ics.rawHSMKey":         "keys",
 }
 
 // pathAt returns the field path of a value on line whose last name is

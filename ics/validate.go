@@ -30,6 +30,7 @@ type (
 		EMV            *rawEMV            `yaml:"emv"`
 		Token          *rawToken          `yaml:"token"`
 		KeyMgmt        *rawKeyMgmt        `yaml:"keymgmt"`
+		HSM            *rawHSM            `yaml:"hsm"`
 	}
 	rawImplementation struct {
 		Vendor  scalar `yaml:"vendor"`
@@ -377,6 +378,11 @@ func (c *checker) ics(r *rawICS) *ICS {
 		out.KeyMgmt = c.keymgmt(r.KeyMgmt)
 	} else {
 		c.emptySection("keymgmt")
+	}
+	if r.HSM != nil {
+		out.HSM = c.hsm(r.HSM)
+	} else {
+		c.emptySection("hsm")
 	}
 	return out
 }

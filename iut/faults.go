@@ -1,5 +1,5 @@
 // Package iut holds what paycert's reference implementations under test
-// (iut/card, iut/tsp, iut/pinpad) share: the shape of a named fault.
+// (iut/card, iut/tsp, iut/pinpad, iut/hsm) share: the shape of a named fault.
 //
 // A reference fault is a deliberate defect that breaks one requirement.
 // Each fault names the test cases it must make fail; under the fault every
@@ -21,6 +21,7 @@ const (
 	Card   = "card"
 	TSP    = "tsp"
 	PINPad = "pinpad"
+	HSM    = "hsm" // a PKCS#11 token (probes/pkcs11, iut/hsm)
 )
 
 // Fault is a named defect of a reference IUT and the test cases it must

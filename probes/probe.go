@@ -53,7 +53,10 @@ pcsc://[?reader=NAME]       a card on a PC/SC reader (first reader with a card)
 vpcd-listen://HOST:PORT     paycert plays the vpcd reader; a virtual card connects
 vpcd://HOST:PORT            paycert connects to a virtual card that listens
 adapter://HOST:PORT         a host-side IUT (token service, PIN pad) speaking paycert-adapter/1 over TCP
-adapter-exec:COMMAND ARGS   the same over the stdin/stdout of a program paycert starts`
+adapter-exec:COMMAND ARGS   the same over the stdin/stdout of a program paycert starts
+pkcs11:token=LABEL?module-path=PATH&pin-source=file:PATH
+                            an HSM's key objects through PKCS#11 (RFC 7512 URI; the PIN
+                            from the file or the ICS's hsm.pin-env, never in the URI)`
 
 // RefOpener builds the embedded reference card; package ref sets it so
 // that this package does not depend on the reference implementation.

@@ -102,6 +102,9 @@ func TestFaultMatrix(t *testing.T) {
 	killed := map[string]bool{}
 	for _, f := range target.Faults() {
 		t.Run(f.IUT+"/"+f.Name, func(t *testing.T) {
+			if f.IUT == iut.HSM {
+				needSoftHSM(t) // ref: has no HSM without SoftHSM2
+			}
 			args := []string{"--probe", f.Probe()}
 			if f.LabelFilter != "" {
 				args = append(args, "--label-filter", f.LabelFilter)

@@ -200,12 +200,19 @@ func doRun(c *cobra.Command, f runFlags) (err error) {
 	// Name the probes as resolved (pcsc:// becomes the reader it found).
 	var names []string
 	for _, u := range f.probes {
-		if set.Card != nil && !strings.HasPrefix(u, "ref:") && !strings.HasPrefix(u, "adapter") {
+		switch {
+		case strings.HasPrefix(u, "pkcs11:"):
+			if set.HSM != nil {
+				u = set.HSM.URI() // without the pin-source
+			}
+		case set.Card != nil && !strings.HasPrefix(u, "ref:") && !strings.HasPrefix(u, "adapter"):
 			u = set.Card.URI()
 		}
 		names = append(names, u)
 	}
 	s := harness.NewSession(strings.Join(names, " "), set.Card, f.seed)
+	s.HSM, s.Notes = set.HSM, set.Notes
+	set.AmendICS(conf)
 	s.IUT = reports.IUT{Kind: strings.Join(set.Kinds(), "+"), Details: map[string]string{}}
 	if conf != nil {
 		s.ICS = conf
@@ -236,6 +243,13 @@ func doRun(c *cobra.Command, f runFlags) (err error) {
 		im := cl.Hello().Implementation
 		s.IUT.Details[role] = strings.TrimSpace(im.Vendor + " " + im.Product + " " + im.Version)
 		fmt.Fprintf(out, "paycert %s: testing %s %s\n", version(), role, s.IUT.Details[role])
+	}
+	if set.HSM != nil {
+		s.IUT.Details["hsm"] = set.HSM.Token()
+		fmt.Fprintf(out, "paycert %s: testing hsm %s\n", version(), s.IUT.Details["hsm"])
+	}
+	for _, n := range set.Notes {
+		fmt.Fprintf(out, "paycert %s: %s\n", version(), n)
 	}
 	if len(f.suites) == 0 {
 		f.suites = harness.SuitesFor(set.Kinds())

@@ -4,6 +4,7 @@ package main
 // the reference IUTs are wired into the probes by package probes/target.
 import (
 	_ "github.com/paycert/paycert/suites/emv"
+	_ "github.com/paycert/paycert/suites/hsm"
 	_ "github.com/paycert/paycert/suites/keymgmt"
 	_ "github.com/paycert/paycert/suites/token"
 )

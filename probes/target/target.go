@@ -1,12 +1,14 @@
 // Package target opens every implementation under test that a run's probe
-// URIs name: a card (ref:, pcsc://, vpcd://, vpcd-listen://) and host-side
+// URIs name: a card (ref:, pcsc://, vpcd://, vpcd-listen://), host-side
 // IUTs over the adapter protocol (adapter://, adapter-exec:), whose roles
-// ("tsp", "pinpad") come from their hello.
+// ("tsp", "pinpad") come from their hello, and an HSM (pkcs11:).
 //
 // "ref:" names all of paycert's embedded reference IUTs at once: the card,
 // and the reference token service and PIN pad (iut/tsp, iut/pinpad), each reached
-// in-process through the adapter protocol. "ref:?fault=NAME" applies the
-// fault to whichever reference IUT owns it.
+// in-process through the adapter protocol, and, when SoftHSM2 is
+// installed and no pkcs11: probe names an HSM, a reference SoftHSM2 token
+// (iut/hsm) in a temporary directory removed on Close. "ref:?fault=NAME"
+// applies the fault to whichever reference IUT owns it.
 package target
 
 import (
@@ -20,11 +22,13 @@ import (
 	"strings"
 
 	"github.com/paycert/paycert/adapter"
+	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/iut"
 	"github.com/paycert/paycert/iut/card"
 	"github.com/paycert/paycert/iut/pinpad"
 	"github.com/paycert/paycert/iut/tsp"
 	"github.com/paycert/paycert/probes"
+	"github.com/paycert/paycert/probes/pkcs11"
 	"github.com/paycert/paycert/probes/ref" // the ref: card
 )
 
@@ -54,6 +58,7 @@ func Faults() []iut.Fault {
 	for _, r := range refHosts {
 		out = append(out, r.faults...)
 	}
+	out = append(out, refHSMFaults()...)
 	slices.SortStableFunc(out, func(a, b iut.Fault) int {
 		return cmp.Or(cmp.Compare(a.IUT, b.IUT), cmp.Compare(a.Name, b.Name))
 	})
@@ -68,9 +73,16 @@ const MaxReconnects = 3
 type Set struct {
 	Card  probes.Card                // nil when no probe names a card
 	Hosts map[string]*adapter.Client // by role
+	HSM   *pkcs11.HSM                // nil when no probe names an HSM
 	URIs  []string
-	close []func() error
-	hosts []*host
+	// Notes are lines for the report about what the probes could not
+	// offer (e.g. ref: without SoftHSM2 has no HSM).
+	Notes []string
+	// refHSM is what the reference HSM's set-up declares (its keys and
+	// KCVs), for the reference ICS; nil without a reference HSM.
+	refHSM *ics.HSM
+	close  []func() error
+	hosts  []*host
 	// life bounds the in-process reference servers: until Close.
 	life context.Context
 	stop context.CancelFunc
@@ -157,6 +169,9 @@ func (s *Set) Kinds() []string {
 	if s.Card != nil {
 		out = append(out, "card")
 	}
+	if s.HSM != nil {
+		out = append(out, iut.HSM)
+	}
 	for r := range s.Hosts {
 		out = append(out, r)
 	}
@@ -228,6 +243,12 @@ func (s *Set) open(ctx context.Context, uri string, opts []adapter.Option) error
 		})
 	case "ref":
 		return s.openRef(ctx, uri, opts)
+	case pkcs11.Scheme:
+		h, err := pkcs11.Open(ctx, uri)
+		if err != nil {
+			return err
+		}
+		return s.setHSM(h)
 	}
 	c, err := probes.Open(ctx, uri)
 	if err != nil {
@@ -250,6 +271,11 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 			return fmt.Errorf("%w %q: unknown fault %q (known: %s)", probes.ErrUsage, uri, fault, strings.Join(iut.Names(all), ", "))
 		}
 		owner = f.IUT
+	}
+	if owner == iut.HSM || !slices.ContainsFunc(s.URIs, func(u string) bool { return strings.HasPrefix(u, pkcs11.Scheme+":") }) {
+		if err := s.openRefHSM(ctx, fault, owner == iut.HSM); err != nil {
+			return err
+		}
 	}
 	cardFault := ""
 	if owner == "card" {
