@@ -47,7 +47,8 @@ var Warn func(string)
 var ErrUsage = errors.New("bad probe URI")
 
 // Schemes lists the probe URI forms, for help texts.
-const Schemes = `ref:[?fault=NAME]          the embedded reference cloud card (default)
+const Schemes = `ref:[?fault=NAME]          the embedded reference IUTs: cloud card, token service, PIN pad (default)
+ref:?only=KIND[,KIND]       only those reference IUTs (card, tsp, pinpad), e.g. ref:?only=card beside a vendor's adapter
 pcsc://[?reader=NAME]       a card on a PC/SC reader (first reader with a card)
 vpcd-listen://HOST:PORT     paycert plays the vpcd reader; a virtual card connects
 vpcd://HOST:PORT            paycert connects to a virtual card that listens

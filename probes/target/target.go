@@ -6,7 +6,11 @@
 // "ref:" names all of paycert's embedded reference IUTs at once: the card,
 // and the reference token service and PIN pad (iut/tsp, iut/pinpad), each reached
 // in-process through the adapter protocol. "ref:?fault=NAME" applies the
-// fault to whichever reference IUT owns it.
+// fault to whichever reference IUT owns it. "ref:?only=KIND[,KIND]" opens
+// only those reference IUTs (card, tsp, pinpad), so that one can be paired
+// with a vendor's IUT of another kind: "--probe adapter://HOST:PORT --probe
+// ref:?only=card" lets the token suite's card-side test case pay with the
+// vendor token service's keys on paycert's reference card.
 package target
 
 import (
@@ -202,7 +206,7 @@ func (s *Set) addHost(c *adapter.Client, uri string, redial func(context.Context
 	for _, r := range hello.Roles {
 		if _, dup := s.Hosts[r]; dup {
 			c.Close()
-			return fmt.Errorf("%w: two probes offer the %s role", probes.ErrUsage, r)
+			return fmt.Errorf("%w: two probes offer the %s role; ref: opens every reference IUT, so to pair one with another IUT name only the ones you want, e.g. ref:?only=card", probes.ErrUsage, r)
 		}
 		s.Hosts[r] = c
 	}
@@ -238,8 +242,24 @@ func (s *Set) open(ctx context.Context, uri string, opts []adapter.Option) error
 
 func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) error {
 	u, err := url.Parse(uri)
-	if err != nil || strings.HasPrefix(uri, "ref://") {
-		return fmt.Errorf("%w %q: write ref: or ref:?fault=NAME", probes.ErrUsage, uri)
+	if err != nil || strings.HasPrefix(uri, "ref://") || u.Opaque != "" {
+		return fmt.Errorf("%w %q: write ref:, ref:?fault=NAME or ref:?only=KIND[,KIND] (KIND card, tsp or pinpad)", probes.ErrUsage, uri)
+	}
+	for k := range u.Query() {
+		if k != "fault" && k != "only" {
+			return fmt.Errorf("%w %q: unknown parameter %q (ref: takes fault and only)", probes.ErrUsage, uri, k)
+		}
+	}
+	open := map[string]bool{iut.Card: true, iut.TSP: true, iut.PINPad: true}
+	if only := u.Query().Get("only"); u.Query().Has("only") {
+		clear(open)
+		for _, k := range strings.Split(only, ",") {
+			k = strings.TrimSpace(k)
+			if k != iut.Card && k != iut.TSP && k != iut.PINPad {
+				return fmt.Errorf("%w %q: only=%q: each kind must be card, tsp or pinpad", probes.ErrUsage, uri, only)
+			}
+			open[k] = true
+		}
 	}
 	fault := u.Query().Get("fault")
 	owner := ""
@@ -250,19 +270,27 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 			return fmt.Errorf("%w %q: unknown fault %q (known: %s)", probes.ErrUsage, uri, fault, strings.Join(iut.Names(all), ", "))
 		}
 		owner = f.IUT
+		if !open[owner] {
+			return fmt.Errorf("%w %q: fault %q belongs to the reference %s, which only= leaves out", probes.ErrUsage, uri, fault, owner)
+		}
 	}
-	cardURI := "ref:"
-	if owner == "card" {
-		cardURI += "?fault=" + fault
-	}
-	c, err := probes.Open(ctx, cardURI)
-	if err != nil {
-		return err
-	}
-	if err := s.setCard(c); err != nil {
-		return err
+	if open[iut.Card] {
+		cardURI := "ref:"
+		if owner == iut.Card {
+			cardURI += "?fault=" + fault
+		}
+		c, err := probes.Open(ctx, cardURI)
+		if err != nil {
+			return err
+		}
+		if err := s.setCard(c); err != nil {
+			return err
+		}
 	}
 	for _, r := range refHosts {
+		if !open[r.role] {
+			continue
+		}
 		f := ""
 		if owner == r.role {
 			f = fault

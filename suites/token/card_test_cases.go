@@ -38,11 +38,11 @@ var _ = harness.Case(harness.TestCase{
 	s := needTSP(t)
 	sc := t.Session().Card
 	if sc == nil {
-		t.NotApplicable("the session has no card: the card side needs paycert's reference card in-process together with a token service")
+		t.NotApplicable("the session has no card: the card side needs paycert's reference card in-process together with the token service (ref:, or --probe ref:?only=card beside a token service's adapter)")
 	}
 	lc, ok := sc.(lukCard)
 	if !ok {
-		t.NotApplicable(fmt.Sprintf("the card (%s) is not paycert's in-process reference card, the only card the suite can load with a token and LUK", sc.URI()))
+		t.NotApplicable(fmt.Sprintf("the card (%s) is not paycert's in-process reference card, the only card the suite can load with a token and LUK (--probe ref:?only=card)", sc.URI()))
 	}
 	defer lc.ClearLUK()
 
