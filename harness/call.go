@@ -48,7 +48,8 @@ type ResultCheck func(t *T, method string, raw json.RawMessage) error
 var resultChecks = map[string][]ResultCheck{}
 
 // CheckResults registers check for every result of a host IUT in role
-// that Call, MustCall and CallInvalid receive. A result that fails it
+// that Call, MustCall and CallInvalid receive (not Batch, whose pipelined
+// runs are the PIN pad's). A result that fails it
 // breaks the role's contract: the test case ends with verdict fail. Call
 // it from a suite's package initialisation.
 func CheckResults(role string, check ResultCheck) {

@@ -4,7 +4,8 @@
 // adapter protocol (docs/adapter-protocol.md, "### tsp") and plays the
 // phone: it provisions tokens, asks for LUKs and computes the token
 // cryptograms (emvcrypto.TokenCryptogram) that it submits to
-// tsp.authorize. One test case plays the card side with paycert's in-process reference card.
+// tsp.authorize. One test case plays the card side: paycert's in-process
+// reference card, or a card probe with the card app's wallet adapter.
 //
 // Test cases are declared with harness.Case and run through certify or
 // `go test`.
