@@ -65,6 +65,7 @@ const (
 	CodeMethodNotFound = -32601 // the method is not implemented by the adapter
 	CodeInvalidParams  = -32602 // the params do not fit the method
 	CodeInternalError  = -32603 // the adapter failed internally
+	CodeBusy           = -32000 // the adapter serves one session at a time and another is active
 )
 
 // Application error codes. They signal a business refusal by the IUT: the
@@ -112,6 +113,8 @@ func CodeText(code int) string {
 		return "invalid params"
 	case CodeInternalError:
 		return "internal error"
+	case CodeBusy:
+		return "busy"
 	case CodeDeclined:
 		return "declined"
 	case CodeExpired:

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -32,6 +33,12 @@ type Server struct {
 	// Methods maps method names to handlers. A "hello" entry overrides the
 	// built-in hello.
 	Methods map[string]Handler
+	// OneSession makes Serve serve one connection at a time, for an IUT
+	// that is one device with one state (a PIN pad): while a session is
+	// served, a further connection gets one error response (CodeBusy) to
+	// its first request and is closed, instead of sharing and corrupting
+	// the device's state.
+	OneSession bool
 }
 
 // maxFlushDelay bounds how long a response may sit in the write buffer while
@@ -148,14 +155,22 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	var wg sync.WaitGroup
 	var err error
+	var active atomic.Bool
 	for {
 		var conn net.Conn
 		conn, err = l.Accept()
 		if err != nil {
 			break
 		}
+		if s.OneSession && !active.CompareAndSwap(false, true) {
+			wg.Go(func() { refuseBusy(connCtx, conn) })
+			continue
+		}
 		wg.Go(func() {
 			defer conn.Close()
+			if s.OneSession {
+				defer active.Store(false)
+			}
 			s.ServeConn(connCtx, conn)
 		})
 	}
@@ -167,6 +182,23 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return ctxErr
 	}
 	return err
+}
+
+// refuseBusy answers the first request on conn with CodeBusy and closes it.
+func refuseBusy(ctx context.Context, conn net.Conn) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(DefaultCallTimeout))
+	context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
+	line, err := bufio.NewReader(conn).ReadSlice('\n')
+	if err != nil {
+		return
+	}
+	var req struct {
+		ID json.RawMessage `json:"id"`
+	}
+	json.Unmarshal(line, &req)
+	conn.Write(appendErrorResponse(nil, req.ID, &Error{Code: CodeBusy,
+		Message: "busy: this IUT serves one session at a time and another is active; run one certify at a time against it"}))
 }
 
 // ServeStdio serves one connection over os.Stdin and os.Stdout, as an

@@ -311,3 +311,38 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// TestServeOneSession: a server for one device refuses a second concurrent
+// session with a clear error and serves the next one after the first ends.
+func TestServeOneSession(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Hello: HelloResult{Roles: []string{"pinpad"}, Implementation: Implementation{Vendor: "t", Product: "p", Version: "1"}}, OneSession: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+	uri := "adapter://" + l.Addr().String()
+	first, err := Dial(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Dial(ctx, uri)
+	if code, _ := ErrorCode(err); code != CodeBusy || !strings.Contains(err.Error(), "one session at a time") {
+		t.Fatalf("second session: %v, want busy", err)
+	}
+	first.Close()
+	for i := 0; ; i++ { // the server notices the first session's end
+		c, err := Dial(ctx, uri)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("third session after the first ended: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -188,7 +188,9 @@ func (t *T) TryExchange(cmd iso7816.Command) (iso7816.Response, error) {
 	return resp, nil
 }
 
-// Reset power-cycles the card, recording the ATR.
+// Reset power-cycles the card, recording the ATR. An ATR that is not valid
+// under ISO/IEC 7816-3 ends the test with verdict error: a terminal could
+// not talk to that card.
 func (t *T) Reset() []byte {
 	ctx, cancel := t.exchangeCtx()
 	defer cancel()
@@ -197,6 +199,9 @@ func (t *T) Reset() []byte {
 		t.Errorf("reset: %v", err)
 	}
 	t.evidence("apdu", fmt.Sprintf("RESET ATR: %X", atr))
+	if _, err := iso7816.ParseATR(atr); err != nil {
+		t.Errorf("reset: the card answered an ATR that ISO/IEC 7816-3 does not allow (%X): %v", atr, err)
+	}
 	return atr
 }
 

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,12 +83,27 @@ func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 
-func doRun(c *cobra.Command, f runFlags) error {
+func doRun(c *cobra.Command, f runFlags) (err error) {
 	start := time.Now()
 	probes.Warn = func(w string) { fmt.Fprintf(c.ErrOrStderr(), "certify: warning: %s\n", w) }
 	if f.seed == 0 {
 		f.seed = start.UnixNano() % 1_000_000_000
 	}
+	if f.out == "" {
+		f.out = filepath.Join("certify-reports", start.UTC().Format("20060102T150405Z")+fmt.Sprintf("-%d", os.Getpid()))
+	}
+	// Every exit path writes a report: one that ends before the suites ran
+	// writes the report of a run that did not start, with the reason.
+	ran := false
+	defer func() {
+		if err == nil || ran {
+			return
+		}
+		cfg := harness.Config{Suites: f.suites, LabelFilter: f.filter, OutDir: f.out, ToolVersion: version()}
+		if _, werr := harness.Unreached(cfg, strings.Join(f.probes, " "), f.seed, start, err.Error()); werr != nil {
+			fmt.Fprintf(c.ErrOrStderr(), "certify: writing the report: %v\n", werr)
+		}
+	}()
 	if _, err := harness.Filter(f.suites, f.filter); err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -94,14 +111,20 @@ func doRun(c *cobra.Command, f runFlags) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if f.out == "" {
-		f.out = filepath.Join("certify-reports", start.UTC().Format("20060102T150405Z")+fmt.Sprintf("-%d", os.Getpid()))
-	}
-	ctx, cancel := context.WithTimeout(c.Context(), 2*time.Minute)
+	// SIGINT and SIGTERM end the opening of the IUTs at once (each wait
+	// yields to ctx); during the suites Ginkgo's own handler interrupts the
+	// test in flight. Either way the report is written and the adapter
+	// processes paycert started are stopped (set.Close).
+	sigCtx, stopSignals := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithTimeout(sigCtx, 2*time.Minute)
 	defer cancel()
 	set, err := target.Open(ctx, f.probes, adapter.WithClientInfo("paycert certify", version()))
 	if err != nil {
-		if errors.Is(err, probes.ErrUsage) {
+		switch {
+		case sigCtx.Err() != nil:
+			return &exitError{exitIUT, errors.New("interrupted while opening the IUT")}
+		case errors.Is(err, probes.ErrUsage):
 			return &exitError{exitUsage, err}
 		}
 		return &exitError{exitIUT, fmt.Errorf("IUT unreachable: %w", err)}
@@ -130,6 +153,9 @@ func doRun(c *cobra.Command, f runFlags) error {
 		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
 		atr, err := set.Card.Reset(rctx)
 		rcancel()
+		if sigCtx.Err() != nil {
+			return &exitError{exitIUT, errors.New("interrupted while resetting the card")}
+		}
 		if err != nil {
 			return &exitError{exitIUT, fmt.Errorf("IUT unreachable: reset: %w", err)}
 		}
@@ -155,6 +181,7 @@ func doRun(c *cobra.Command, f runFlags) error {
 		cfg.GinkgoLog = c.ErrOrStderr()
 	}
 	rep, err := harness.Run(s, cfg, start)
+	ran = rep != nil
 	if err != nil {
 		if errors.Is(err, harness.ErrConfig) {
 			return &exitError{exitUsage, err}

@@ -47,6 +47,9 @@ missing-field, stall, exit), to test how paycert handles a broken adapter.`,
 			if err != nil {
 				return usageErr("serve pinpad: %v", err)
 			}
+			// A PIN pad is one device with one key and counter: a second
+			// certify at once would corrupt both runs, so it is refused.
+			srv.OneSession = true
 			if misbehave != "" {
 				if err := pinpad.CheckMisbehaviour(misbehave); err != nil {
 					return usageErr("serve pinpad: %v", err)

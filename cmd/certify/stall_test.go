@@ -160,3 +160,39 @@ func TestLyingIUT(t *testing.T) {
 		}
 	}
 }
+
+// TestBadATR: a card whose ATR is one byte (FF) gets verdict error naming
+// the ATR, never a pass.
+func TestBadATR(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for {
+			msg, err := vpcd.ReadMsg(r)
+			if err != nil {
+				return
+			}
+			if len(msg) == 1 && msg[0] == vpcd.GetATR {
+				vpcd.WriteMsg(c, []byte{0xFF})
+			}
+		}
+	}()
+	out := t.TempDir()
+	b, err := exec.Command("certify", "run", "--probe", "vpcd://"+l.Addr().String(), "--label-filter", "tc:EMV-SEL-001", "--out", out).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitIUT {
+		t.Fatalf("exit = %v, want 3\n%s", err, b)
+	}
+	r := readReport(t, out)
+	if len(r.Tests) != 1 || r.Tests[0].Verdict != reports.Error || !strings.Contains(r.Tests[0].Message, "ATR") {
+		t.Fatalf("report: %+v", r.Tests)
+	}
+}

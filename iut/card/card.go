@@ -34,9 +34,11 @@ var (
 	PPSE      = []byte("2PAY.SYS.DDF01")
 )
 
-// ATRBytes is the reference card's answer to reset: T=1, no historical bytes
-// beyond a short "paycert" marker.
-var ATRBytes = []byte{0x3B, 0x8A, 0x80, 0x01, 'p', 'a', 'y', 'c', 'e', 'r', 't', 0x00, 0x01, 0x02, 0x00}
+// ATRBytes is the reference card's answer to reset (ISO/IEC 7816-3): direct
+// convention, TD1 and TD2 indicating T=0 and T=1, ten historical bytes (a
+// "paycert" marker and a version), and the check byte TCK that T=1 makes
+// mandatory.
+var ATRBytes = []byte{0x3B, 0x8A, 0x80, 0x01, 'p', 'a', 'y', 'c', 'e', 'r', 't', 0x00, 0x01, 0x02, 0x60}
 
 // PDOL is the processing options data object list the card asks for.
 var PDOL = tlv.DOL{

@@ -20,6 +20,7 @@ func loadKey(t *harness.T, k *keyCtx) {
 	ikb := k.ik.Bytes()
 	params := map[string]string{"scheme": k.s.wire, "initial_key": hexU(ikb), "ksn": ksn}
 	clear(ikb)
+	t.Note("loading initial key %s (scheme %s, KSN %s)", k.ik, k.s.wire, ksn)
 	t.MustCall(Role, mLoad, params, nil)
 	k.loaded = true
 	k.history = nil
