@@ -20,9 +20,9 @@ import (
 // reference token service as a process whose protocol lines are recorded,
 // clean and under the faults whose failure messages are about PANs and
 // tokens, and holds every report file to the rule that no full PAN
-// appears: every PAN and token the run exchanged (any digit string of 12
-// to 19 digits on the wire) is looked for in every file, in digits and in
-// the other encodings mask.Find knows; and no failure message carries the
+// appears: every PAN and token the run exchanged (every funding_pan and
+// token member on the wire, in requests and results) is looked for in
+// every file, in digits and in the other encodings mask.Find knows; and no failure message carries the
 // middle digits of a funding PAN, the digits that masking hides (a message
 // that printed them beside the masked PAN would give the whole PAN away).
 func TestNoPANLeaks(t *testing.T) {
@@ -95,8 +95,10 @@ func TestNoPANLeaks(t *testing.T) {
 	}
 }
 
-// wirePANs returns every digit string of 12 to 19 digits in the recorded
-// protocol lines (PANs and tokens), and the funding PANs among them.
+// wirePANs returns every PAN and token in the recorded protocol lines (the
+// funding_pan and token members, at any depth), and the funding PANs among
+// them. Other digit strings (a luk_id of 12 hex digits that happen to be
+// decimal) are not PANs.
 func wirePANs(t *testing.T, logs ...string) (pans, funding []string) {
 	t.Helper()
 	seen := map[string]bool{}
@@ -124,7 +126,7 @@ func wirePANs(t *testing.T, logs ...string) (pans, funding []string) {
 						walk(key, x)
 					}
 				case string:
-					if len(v) >= 12 && len(v) <= 19 && strings.Trim(v, "0123456789") == "" && !seen[v] {
+					if (key == "funding_pan" || key == "token") && len(v) >= 12 && len(v) <= 19 && strings.Trim(v, "0123456789") == "" && !seen[v] {
 						seen[v] = true
 						pans = append(pans, v)
 						if key == "funding_pan" && len(v) >= 13 {
