@@ -685,8 +685,16 @@ func (c *Client) finish(p *Pending, result any) error {
 	if p.err != nil {
 		return p.err
 	}
-	if err := decodeInto(p.raw, result); err != nil {
-		return newError([]error{ErrProtocol}, "adapter: %s: protocol violation: invalid result: %v", p.Method, err)
+	return DecodeResult(p.Method, p.raw, result)
+}
+
+// DecodeResult decodes the raw result of method into result exactly as
+// Call does (RequiredFielder and Validator checks included), for a caller
+// that called with a *json.RawMessage to inspect the result first. A
+// failure is a protocol violation naming the method.
+func DecodeResult(method string, raw json.RawMessage, result any) error {
+	if err := decodeInto(raw, result); err != nil {
+		return newError([]error{ErrProtocol}, "adapter: %s: protocol violation: invalid result: %v", method, err)
 	}
 	return nil
 }

@@ -35,6 +35,27 @@ type PANCarrier interface {
 	PANs() []string
 }
 
+// ResultCheck inspects the raw result of a successful call to a host IUT
+// before it is decoded and recorded, for a rule of the role that holds for
+// every result of every method, at any depth, including members the
+// suite's result types leave out (docs/adapter-protocol.md: no tsp result
+// carries the funding PAN). It returns what is wrong, or nil. The error is
+// masked before it is shown; it must never quote the offending value.
+type ResultCheck func(t *T, method string, raw json.RawMessage) error
+
+// resultChecks holds the checks by role; suites register them at package
+// initialisation, before any run.
+var resultChecks = map[string][]ResultCheck{}
+
+// CheckResults registers check for every result of a host IUT in role
+// that Call, MustCall and CallInvalid receive (not Batch, whose pipelined
+// runs are the PIN pad's). A result that fails it
+// breaks the role's contract: the test case ends with verdict fail. Call
+// it from a suite's package initialisation.
+func CheckResults(role string, check ResultCheck) {
+	resultChecks[role] = append(resultChecks[role], check)
+}
+
 // Call calls method on the host IUT that plays role, with a deadline of
 // ExchangeTimeout, and records the exchange as evidence (secret members
 // withheld, PANs masked). It applies paycert's one verdict policy for host
@@ -48,6 +69,9 @@ type PANCarrier interface {
 //     that does not fit the method (missing, empty or malformed members):
 //     the test ends with verdict fail, because the IUT broke the protocol
 //     contract it declared;
+//   - a result that fails a check registered for the role (CheckResults):
+//     the test ends with verdict fail, and the result is left out of the
+//     evidence;
 //   - transport failure, framing violation, timeout, a closed connection or
 //     an internal error of the adapter: the test ends with verdict error,
 //     because the IUT could not be exercised.
@@ -73,7 +97,22 @@ func (t *T) call(role, method string, params, result any, invalid bool) error {
 	ctx, cancel := context.WithTimeout(t.ctx, ExchangeTimeout)
 	defer cancel()
 	start := time.Now()
-	err := c.Call(ctx, method, params, result)
+	var err error
+	checks := resultChecks[role]
+	if len(checks) == 0 {
+		err = c.Call(ctx, method, params, result)
+	} else {
+		var raw json.RawMessage
+		if err = c.Call(ctx, method, params, &raw); err == nil {
+			for _, check := range checks {
+				if cerr := check(t, method, raw); cerr != nil {
+					t.evidence("rpc", fmt.Sprintf("%s %s -> result withheld from the evidence: %v (%s)", method, render(params), cerr, time.Since(start).Round(time.Microsecond)))
+					t.Failf("%s: %v: the result breaks the %s role's contract", method, cerr, role)
+				}
+			}
+			err = adapter.DecodeResult(method, raw, result)
+		}
+	}
 	d := time.Since(start).Round(time.Microsecond)
 	if err != nil {
 		t.evidence("rpc", fmt.Sprintf("%s %s -> error: %v (%s)", method, render(params), err, d))

@@ -92,6 +92,17 @@ func (c *ICS) Summary() map[string]string {
 		if t.WaitCap > 0 {
 			m["token.wait-cap"] = t.WaitCap.String()
 		}
+		m["token.luk-replaces-previous"] = strconv.FormatBool(t.LUKReplacesPrevious)
+		if len(t.BINRanges) > 0 {
+			ranges := make([]string, len(t.BINRanges))
+			for i, r := range t.BINRanges {
+				ranges[i] = r.String()
+			}
+			m["token.bin-ranges"] = strings.Join(ranges, ", ")
+		}
+		if t.FundingPAN != "" {
+			m["token.funding-pan"] = mask.PAN(t.FundingPAN)
+		}
 	}
 
 	if k := c.KeyMgmt; k == nil {

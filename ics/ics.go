@@ -132,16 +132,57 @@ type BINRange struct {
 	Low, High string
 }
 
-// TokenService is the token section: the limited-use key (LUK) policy.
+// TokenService is the token section: the token service's own
+// declarations, its limited-use key (LUK) policy, its token BIN ranges and
+// the test funding PAN it serves.
 type TokenService struct {
 	// LUKTTL is the time to live of a limited-use key.
 	LUKTTL time.Duration
-	// LUKMaxUses is the most transactions one LUK may authorise (>= 1).
+	// LUKMaxUses is the default grant: the number of transactions a LUK
+	// issued without a requested use count may authorise (>= 1).
 	LUKMaxUses int
 	// WaitCap is the longest real time the suite may wait for a LUK to
 	// expire when the implementation offers no test clock; zero when not
 	// declared (the suite then never waits).
 	WaitCap time.Duration
+	// LUKReplacesPrevious declares that issuing a LUK for a token
+	// invalidates the token's earlier LUKs.
+	LUKReplacesPrevious bool
+	// BINRanges are the token BIN ranges the service issues tokens from;
+	// empty when not declared here (emv.token.bin-ranges may declare
+	// them; see TokenRanges).
+	BINRanges []BINRange
+	// FundingPAN is the (test) funding PAN the service provisions; "" when
+	// not declared here (see TestFundingPAN).
+	FundingPAN string
+}
+
+// TokenRanges returns the token BIN ranges of the token service: those of
+// the token section, else those of emv.token, else none.
+func (c *ICS) TokenRanges() []BINRange {
+	switch {
+	case c == nil:
+		return nil
+	case c.Token != nil && len(c.Token.BINRanges) > 0:
+		return c.Token.BINRanges
+	case c.EMV != nil:
+		return c.EMV.Token.BINRanges
+	}
+	return nil
+}
+
+// TestFundingPAN returns the funding PAN the token service serves: the
+// token section's, else emv.token's, else "".
+func (c *ICS) TestFundingPAN() string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Token != nil && c.Token.FundingPAN != "":
+		return c.Token.FundingPAN
+	case c.EMV != nil:
+		return c.EMV.Token.FundingPAN
+	}
+	return ""
 }
 
 // DUKPTScheme names a DUKPT key management scheme.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +71,14 @@ func TestDefault(t *testing.T) {
 	if e.CVMLimit != 30000 || e.Currency != 156 {
 		t.Errorf("cvm-limit %d currency %d", e.CVMLimit, e.Currency)
 	}
-	if got := *c.Token; got != (TokenService{LUKTTL: time.Minute, LUKMaxUses: 1, WaitCap: 5 * time.Second}) {
+	if got := *c.Token; !reflect.DeepEqual(got, TokenService{
+		LUKTTL: time.Minute, LUKMaxUses: 1, WaitCap: 5 * time.Second, LUKReplacesPrevious: true,
+		BINRanges: []BINRange{{"625888", "625888"}}, FundingPAN: tok.FundingPAN,
+	}) {
 		t.Errorf("token service = %+v", got)
+	}
+	if r := c.TokenRanges(); len(r) != 1 || c.TestFundingPAN() != tok.FundingPAN {
+		t.Errorf("TokenRanges %v, TestFundingPAN %s", r, mask.PAN(c.TestFundingPAN()))
 	}
 	k := c.KeyMgmt
 	if k == nil || len(k.Schemes) != 2 || !k.Supports(DUKPTTDES) || !k.Supports(DUKPTAES128) || k.Supports(DUKPTAES256) ||
@@ -94,32 +101,35 @@ func TestDefault(t *testing.T) {
 func TestSummary(t *testing.T) {
 	s := Default().Summary()
 	want := map[string]string{
-		"paycert-ics":               "1",
-		"implementation.vendor":     "paycert",
-		"implementation.product":    "reference cloud card",
-		"implementation.version":    "1",
-		"emv.online-only":           "true",
-		"emv.offline-ecash":         "false",
-		"emv.aids":                  "A000000333010101, A000000333010102",
-		"emv.generate-ac":           "true",
-		"emv.cryptogram.version":    "pboc",
-		"emv.cryptogram.algorithm":  "tdes",
-		"emv.cryptogram.imk-ac":     "KCV 08D7B4",
-		"emv.cryptogram.derivation": "option-a",
-		"emv.cryptogram.key-index":  "1",
-		"emv.token.bin-ranges":      "625888",
-		"emv.token.funding-pan":     "622202XXXXXXXXX0128",
-		"emv.token.psn":             "01",
-		"emv.cvm-limit":             "30000",
-		"emv.currency":              "156",
-		"emv.country":               "156",
-		"emv.cvm-method":            "ctq",
-		"token.luk-ttl":             "1m0s",
-		"token.luk-max-uses":        "1",
-		"token.wait-cap":            "5s",
-		"keymgmt.schemes":           "dukpt-tdes, dukpt-aes128",
-		"keymgmt.exhaustive":        "true",
-		"hsm":                       "not declared",
+		"paycert-ics":                 "1",
+		"implementation.vendor":       "paycert",
+		"implementation.product":      "reference cloud card",
+		"implementation.version":      "1",
+		"emv.online-only":             "true",
+		"emv.offline-ecash":           "false",
+		"emv.aids":                    "A000000333010101, A000000333010102",
+		"emv.generate-ac":             "true",
+		"emv.cryptogram.version":      "pboc",
+		"emv.cryptogram.algorithm":    "tdes",
+		"emv.cryptogram.imk-ac":       "KCV 08D7B4",
+		"emv.cryptogram.derivation":   "option-a",
+		"emv.cryptogram.key-index":    "1",
+		"emv.token.bin-ranges":        "625888",
+		"emv.token.funding-pan":       "622202XXXXXXXXX0128",
+		"emv.token.psn":               "01",
+		"emv.cvm-limit":               "30000",
+		"emv.currency":                "156",
+		"emv.country":                 "156",
+		"emv.cvm-method":              "ctq",
+		"token.luk-ttl":               "1m0s",
+		"token.luk-max-uses":          "1",
+		"token.wait-cap":              "5s",
+		"token.luk-replaces-previous": "true",
+		"token.bin-ranges":            "625888",
+		"token.funding-pan":           "622202XXXXXXXXX0128",
+		"keymgmt.schemes":             "dukpt-tdes, dukpt-aes128",
+		"keymgmt.exhaustive":          "true",
+		"hsm":                         "not declared",
 	}
 	for k, v := range want {
 		if s[k] != v {
@@ -652,6 +662,41 @@ func TestTextKeptAsWritten(t *testing.T) {
 		}
 		if c.EMV.Token.PSN != tc.psn || c.Implementation.Version != tc.version {
 			t.Errorf("%s: psn %q version %q", tc.to, c.EMV.Token.PSN, c.Implementation.Version)
+		}
+	}
+}
+
+// TestTokenServiceOnly: a token service declares its own token BIN ranges
+// and funding PAN without inventing a card (no emv section).
+func TestTokenServiceOnly(t *testing.T) {
+	c, err := Parse([]byte(`paycert-ics: 1
+implementation: {vendor: Acme, product: TSP, version: "2"}
+token:
+  luk-ttl: 5m
+  luk-max-uses: 3
+  luk-replaces-previous: true
+  bin-ranges: ["49000000-49009999", "5204740"]
+  funding-pan: "4111111111111111"
+`), "tsp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EMV != nil || !c.Token.LUKReplacesPrevious || c.TestFundingPAN() != "4111111111111111" || len(c.TokenRanges()) != 2 ||
+		!c.TokenRanges()[0].Contains("4900123412341234") {
+		t.Errorf("token service ICS = %+v", c.Token)
+	}
+	if s := c.Summary(); s["token.funding-pan"] != "411111XXXXXX1111" || s["token.bin-ranges"] != "49000000-49009999, 5204740" {
+		t.Errorf("Summary = %v", s)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{`funding-pan: "4111111111111112"`, "token.funding-pan: fails the Luhn check"},
+		{`funding-pan: "4111111111111111"` + "\n  bin-ranges: [\"411111\"]", "token.funding-pan: lies in a token bin range"},
+		{`bin-ranges: ["49-4"]`, "token.bin-ranges[0]: bin range 49-4 has ends of different lengths"},
+		{`luk-replaces-previous: maybe`, "token.luk-replaces-previous"},
+	} {
+		_, err := Parse([]byte("paycert-ics: 1\nimplementation: {vendor: Acme, product: TSP, version: \"2\"}\ntoken:\n  luk-ttl: 5m\n  luk-max-uses: 3\n  "+bad.yaml+"\n"), "tsp.yaml")
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want %q", bad.yaml, err, bad.want)
 		}
 	}
 }

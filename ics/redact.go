@@ -105,6 +105,9 @@ func (c *ICS) redactedValue(p string) (string, bool) {
 			return mask.PAN(e.Token.FundingPAN), true
 		}
 	}
+	if t := c.Token; t != nil && p == "token.funding-pan" {
+		return mask.PAN(t.FundingPAN), true
+	}
 	if k := c.KeyMgmt; k != nil {
 		for i, pre := range k.Preloaded {
 			if p == fmt.Sprintf("keymgmt.preloaded[%d].bdk", i) {

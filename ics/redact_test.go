@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/paycert/paycert/mask"
 )
 
 func TestRedactedDefault(t *testing.T) {
@@ -59,5 +61,24 @@ func TestRedactedUnparsed(t *testing.T) {
 	}
 	if (&ICS{}).SHA256() != "" {
 		t.Error("an ICS that Parse did not make has a digest")
+	}
+}
+
+// TestRedactedTokenFundingPAN: a token service's own funding PAN is masked
+// in the redacted copy, even one of 12 digits that no Luhn scan would take
+// for a PAN.
+func TestRedactedTokenFundingPAN(t *testing.T) {
+	pan := "62220212345"
+	pan += string(mask.LuhnDigit(pan))
+	c, err := Parse([]byte("paycert-ics: 1\nimplementation: {vendor: Acme, product: TSP, version: \"2\"}\ntoken:\n  luk-ttl: 5m\n  luk-max-uses: 3\n  funding-pan: \""+pan+"\"\n"), "tsp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(out); strings.Contains(s, pan) || !strings.Contains(s, "funding-pan: "+mask.PAN(pan)) {
+		t.Errorf("redacted token section:\n%s", s)
 	}
 }

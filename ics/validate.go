@@ -63,9 +63,12 @@ type (
 		PSN        scalar     `yaml:"psn"`
 	}
 	rawToken struct {
-		LUKTTL     scalar `yaml:"luk-ttl"`
-		LUKMaxUses scalar `yaml:"luk-max-uses"`
-		WaitCap    scalar `yaml:"wait-cap"`
+		LUKTTL              scalar     `yaml:"luk-ttl"`
+		LUKMaxUses          scalar     `yaml:"luk-max-uses"`
+		WaitCap             scalar     `yaml:"wait-cap"`
+		LUKReplacesPrevious scalar     `yaml:"luk-replaces-previous"`
+		BINRanges           scalarList `yaml:"bin-ranges"`
+		FundingPAN          scalar     `yaml:"funding-pan"`
 	}
 	rawKeyMgmt struct {
 		Schemes    scalarList      `yaml:"schemes"`
@@ -721,6 +724,37 @@ func (c *checker) token(r *rawToken) *TokenService {
 			c.add(r.WaitCap.line, p+".wait-cap", "must not be negative")
 		} else {
 			t.WaitCap = d
+		}
+	}
+	t.LUKReplacesPrevious = c.boolean(r.LUKReplacesPrevious, p, "luk-replaces-previous", false, false)
+	for i, it := range c.list(r.BINRanges, p, "bin-ranges", false) {
+		ip := fmt.Sprintf("%s.bin-ranges[%d]", p, i)
+		if !it.isText() {
+			c.addf(it.line, ip, "must be a BIN prefix or LOW-HIGH, not %s", it.what())
+			continue
+		}
+		br, msg := parseBINRange(strings.TrimSpace(it.value))
+		if msg != "" {
+			c.add(it.line, ip, msg)
+			continue
+		}
+		t.BINRanges = append(t.BINRanges, br)
+	}
+	if !c.absent(r.FundingPAN.set, p, "funding-pan", false) {
+		s := r.FundingPAN
+		v := s.value
+		ranges := TokenCfg{BINRanges: t.BINRanges}
+		switch {
+		case !s.isText() || !isDigits(v):
+			c.add(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits")
+		case len(v) < 12 || len(v) > 19:
+			c.addf(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits, got %d", len(v))
+		case !mask.Luhn(v):
+			c.add(s.line, p+".funding-pan", "fails the Luhn check")
+		case ranges.InRange(v):
+			c.add(s.line, p+".funding-pan", "lies in a token bin range: the token BIN ranges must not cover the funding PAN")
+		default:
+			t.FundingPAN = v
 		}
 	}
 	return t

@@ -4,6 +4,7 @@
 package mask
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"regexp"
 	"strings"
@@ -236,4 +237,36 @@ func (m *Masker) Secrets() [][]byte {
 		out[i] = append([]byte(nil), k...)
 	}
 	return out
+}
+
+// Find reports how s carries pan, if it does: "digits" (the PAN's digits,
+// also with spaces or dashes between groups), "BCD" (its digits padded
+// with F nibbles, as hex), "ASCII hex" (the hex of its ASCII digits, either
+// case) or "base64" (of its ASCII digits or its BCD bytes, when s is
+// base64 as a whole). It returns "" when s does not carry it. pan is
+// decimal digits.
+func Find(s, pan string) string {
+	if len(pan) < 8 {
+		return ""
+	}
+	u := strings.ToUpper(s)
+	flat := strings.NewReplacer(" ", "", "-", "").Replace(u)
+	switch {
+	case strings.Contains(u, pan+"F"):
+		return "BCD"
+	case strings.Contains(flat, pan):
+		return "digits"
+	case strings.Contains(flat, strings.ToUpper(hex.EncodeToString([]byte(pan)))):
+		return "ASCII hex"
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(s)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		if strings.Contains(string(b), pan) || strings.Contains(strings.ToUpper(hex.EncodeToString(b)), pan) {
+			return "base64"
+		}
+	}
+	return ""
 }

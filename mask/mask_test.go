@@ -128,3 +128,26 @@ func TestMaskerRegistries(t *testing.T) {
 		t.Errorf("Text changed a secret: %q", got)
 	}
 }
+
+func TestFind(t *testing.T) {
+	const pan = "6222021234567890128"
+	for _, c := range []struct{ s, want string }{
+		{pan, "digits"},
+		{"card " + pan + " on file", "digits"},
+		{"6222 0212 3456 7890 128", "digits"},
+		{"6222-0212-3456-7890-128", "digits"},
+		{"6222021234567890128F", "BCD"},
+		{"6222021234567890128f", "BCD"},
+		{"36323232303231323334353637383930313238", "ASCII hex"},
+		{"36323232303231323334353637383930313238", "ASCII hex"},
+		{"NjIyMjAyMTIzNDU2Nzg5MDEyOA==", "base64"},
+		{"YiICEjRWeJASjw==", "base64"},
+		{"622202XXXXXXXXX0128", ""},
+		{"6222021234567890127", ""},
+		{"", ""},
+	} {
+		if got := Find(c.s, pan); got != c.want {
+			t.Errorf("Find(%q) = %q, want %q", c.s, got, c.want)
+		}
+	}
+}

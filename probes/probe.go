@@ -47,8 +47,9 @@ var Warn func(string)
 var ErrUsage = errors.New("bad probe URI")
 
 // Schemes lists the probe URI forms, for help texts.
-const Schemes = `ref:[?profile=P&fault=NAME] the embedded reference cloud card (default), as profile P
-                            (upi-qpboc, visa-cvn18, visa-cvn22, mc-cvn17), with a fault
+const Schemes = `ref:[?profile=P&fault=NAME] the embedded reference IUTs: cloud card as profile P (upi-qpboc,
+                            visa-cvn18, visa-cvn22, mc-cvn17), token service, PIN pad, HSM; a fault
+ref:?only=KIND[,KIND]       only those reference IUTs (card, tsp, pinpad, hsm), e.g. ref:?only=card beside a vendor's adapter
 pcsc://[?reader=NAME]       a card on a PC/SC reader (first reader with a card)
 vpcd-listen://HOST:PORT     paycert plays the vpcd reader; a virtual card connects
 vpcd://HOST:PORT            paycert connects to a virtual card that listens

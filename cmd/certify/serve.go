@@ -35,7 +35,7 @@ func newServeCmd() *cobra.Command {
 var serveCmds []func() *cobra.Command
 
 func newServeCardCmd() *cobra.Command {
-	var fault, connect, listen, profile string
+	var fault, connect, listenAddr, wallet, profile string
 	var once bool
 	c := &cobra.Command{
 		Use:   "card [--profile NAME] [--fault NAME] (--vpcd HOST:PORT | --listen HOST:PORT)",
@@ -47,10 +47,14 @@ or certify's own 'vpcd-listen://' probe. The card reconnects when the reader
 drops it, until interrupted (or after one session with --once).
 --listen HOST:PORT waits for a reader to connect, for certify's 'vpcd://' probe.
 --profile NAME plays another brand (` + strings.Join(card.Profiles(), ", ") + `);
-'certify ics --profile NAME' prints the card's ICS for 'certify run --ics'.`,
+'certify ics --profile NAME' prints the card's ICS for 'certify run --ics'.
+--wallet-listen HOST:PORT also serves the card's wallet (role wallet of the
+adapter protocol: wallet.load_luk, wallet.clear) for certify's 'adapter://'
+probe, so that the token suite can load the card with a token service's key
+as it would a vendor's phone.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if (connect == "") == (listen == "") {
+			if (connect == "") == (listenAddr == "") {
 				return usageErr("serve card: give exactly one of --vpcd HOST:PORT or --listen HOST:PORT")
 			}
 			p, err := card.LookupProfile(profile)
@@ -73,8 +77,16 @@ drops it, until interrupted (or after one session with --once).
 			if fault != "" {
 				name += " with fault " + fault
 			}
-			if listen != "" {
-				return serveListen(ctx, c, crd, name, listen, once)
+			if wallet != "" {
+				wl, err := listen(ctx, c, "serve card", wallet)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.ErrOrStderr(), "certify serve card: %s wallet listening at %s\n", name, wl.Addr())
+				go func() { _ = crd.WalletServer().Serve(ctx, wl) }()
+			}
+			if listenAddr != "" {
+				return serveListen(ctx, c, crd, name, listenAddr, once)
 			}
 			return serveConnect(ctx, c, crd, name, connect, once)
 		},
@@ -82,8 +94,9 @@ drops it, until interrupted (or after one session with --once).
 	c.Flags().StringVar(&fault, "fault", "", "a named fault (see 'certify faults')")
 	c.Flags().StringVar(&profile, "profile", "", "the card profile: "+strings.Join(card.Profiles(), ", ")+" (default "+card.DefaultProfileName+")")
 	c.Flags().StringVar(&connect, "vpcd", "", "connect to the vpcd reader at HOST:PORT")
-	c.Flags().StringVar(&listen, "listen", "", "listen at HOST:PORT for a vpcd reader")
+	c.Flags().StringVar(&listenAddr, "listen", "", "listen at HOST:PORT for a vpcd reader")
 	c.Flags().BoolVar(&once, "once", false, "exit after the first reader session ends")
+	c.Flags().StringVar(&wallet, "wallet-listen", "", "also serve the card's wallet role (adapter protocol) at HOST:PORT")
 	return c
 }
 

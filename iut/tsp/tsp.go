@@ -21,6 +21,7 @@ package tsp
 
 import (
 	"context"
+	"crypto/des"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -72,6 +73,10 @@ type Config struct {
 	// as a production-like service would: the suite must then wait real
 	// time for keys to expire.
 	NoTestClock bool
+	// KeepOldLUKs keeps a token's earlier keys valid when it issues a new
+	// one. By default a new key replaces the token's earlier ones (the
+	// reference ICS declares token.luk-replaces-previous: true).
+	KeepOldLUKs bool
 }
 
 // Status values of a token.
@@ -91,6 +96,7 @@ type TSP struct {
 	byRef    map[string]*token
 	byToken  map[string]*token // token digits -> record (the latest with those digits)
 	panToken map[string]string // FaultSameTokenAllDevices: funding PAN -> token digits
+	fixedKey *emvcrypto.Key    // FaultSameLUKAlways: the one key
 }
 
 // token is one vault entry.
@@ -100,6 +106,7 @@ type token struct {
 	luks                             map[string]*luk
 	atcs                             map[uint16]bool  // ATCs of approved authorisations
 	acs                              map[[8]byte]bool // cryptograms of approved authorisations
+	key                              *emvcrypto.Key   // FaultSameLUKPerToken: the token's one key
 }
 
 // luk is a limited-use key. The key never leaves the TSP except in the
@@ -110,6 +117,7 @@ type luk struct {
 	expires  time.Time
 	maxUses  int
 	approved int
+	replaced bool // a newer key of the token replaced it
 }
 
 // New returns a reference token service.
@@ -237,15 +245,24 @@ type TokenResult struct {
 	TokenExpiry string `json:"token_expiry"`
 	Status      string `json:"status"`
 	Replaces    string `json:"replaces,omitempty"` // tsp.replace: the old token_ref
+	// Funding is set only under FaultEchoesFundingPAN.
+	Funding *FundingCard `json:"funding,omitempty"`
+}
+
+// FundingCard is what FaultEchoesFundingPAN leaks: the funding PAN as BCD
+// padded with F, for a wallet's card art.
+type FundingCard struct {
+	PANBCD string `json:"pan_bcd"`
+	Last4  string `json:"last4"`
 }
 
 func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
-	if !mask.Luhn(p.FundingPAN) {
+	if !mask.Luhn(p.FundingPAN) && s.fault != FaultProvisionsIneligible {
 		return TokenResult{}, adapter.Errorf(adapter.CodeDeclined, "card not eligible: the funding PAN fails the Luhn check")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.Expiry < s.now().UTC().Format("0601") {
+	if p.Expiry < s.now().UTC().Format("0601") && s.fault != FaultProvisionsExpired {
 		return TokenResult{}, adapter.Errorf(adapter.CodeExpired, "card not eligible: the funding card expired in %s", p.Expiry)
 	}
 	if strings.HasPrefix(p.FundingPAN, s.cfg.TokenBIN) {
@@ -254,7 +271,7 @@ func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
 	if s.fault == FaultSameTokenAllDevices {
 		if digits, ok := s.panToken[p.FundingPAN]; ok {
 			if t := s.byToken[digits]; t != nil && t.status != StatusDeleted {
-				return t.result(), nil // the card's existing token, whatever the device
+				return s.result(t), nil // the card's existing token, whatever the device
 			}
 		}
 	}
@@ -267,6 +284,8 @@ func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
 		digits = s.panToken[p.FundingPAN]
 	case s.fault == FaultTokenOutOfRange:
 		digits, err = s.newTokenDigits(p.FundingPAN[:6], p.FundingPAN)
+	case s.fault == FaultTokenKeepsPANMiddle:
+		digits, err = s.newTokenDigits(s.cfg.TokenBIN+p.FundingPAN[6:len(p.FundingPAN)-4], p.FundingPAN)
 	default:
 		digits, err = s.newTokenDigits(s.cfg.TokenBIN, p.FundingPAN)
 	}
@@ -280,7 +299,7 @@ func (s *TSP) provision(p *ProvisionParams) (TokenResult, error) {
 	if s.fault == FaultSameTokenAllDevices {
 		s.panToken[p.FundingPAN] = digits
 	}
-	return t.result(), nil
+	return s.result(t), nil
 }
 
 // store adds a token to the vault under a new reference (s.mu held).
@@ -298,14 +317,22 @@ func (s *TSP) store(digits, pan, expiry, device string) (*token, error) {
 	return t, nil
 }
 
-func (t *token) result() TokenResult {
-	return TokenResult{Token: t.digits, TokenRef: t.ref, TokenExpiry: t.expiry, Status: t.status}
+func (s *TSP) result(t *token) TokenResult {
+	r := TokenResult{Token: t.digits, TokenRef: t.ref, TokenExpiry: t.expiry, Status: t.status}
+	if s.fault == FaultEchoesFundingPAN {
+		bcd := t.pan
+		if len(bcd)%2 == 1 {
+			bcd += "F"
+		}
+		r.Funding = &FundingCard{PANBCD: bcd, Last4: t.pan[len(t.pan)-4:]}
+	}
+	return r
 }
 
 // newTokenDigits draws a random Luhn-valid token with the given prefix that
 // is neither pan nor a token already in the vault (s.mu held).
 func (s *TSP) newTokenDigits(prefix, pan string) (string, error) {
-	n := s.cfg.TokenLength - len(prefix) - 1
+	n := max(s.cfg.TokenLength, len(prefix)+4) - len(prefix) - 1
 	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
 	for range 100 {
 		v, err := rand.Int(s.cfg.Rand, limit)
@@ -394,7 +421,7 @@ func (s *TSP) issueLUK(p *IssueLUKParams) (LUKResult, error) {
 	if err != nil {
 		return LUKResult{}, err
 	}
-	if t.status == StatusSuspended {
+	if t.status == StatusSuspended && s.fault != FaultLUKForSuspended {
 		return LUKResult{}, adapter.Errorf(adapter.CodeSuspended, "token %s is suspended", t.ref)
 	}
 	var id string
@@ -405,19 +432,29 @@ func (s *TSP) issueLUK(p *IssueLUKParams) (LUKResult, error) {
 		}
 		id = strings.ToUpper(hex.EncodeToString(idb))
 	}
-	kb := make([]byte, emvcrypto.LUKLen)
-	if _, err := io.ReadFull(s.cfg.Rand, kb); err != nil {
-		return LUKResult{}, fmt.Errorf("tsp: drawing a LUK: %w", err)
-	}
-	oddParity(kb)
-	key, err := emvcrypto.NewLUK(kb)
-	clear(kb)
-	if err != nil {
-		return LUKResult{}, err
+	var key emvcrypto.Key
+	switch {
+	case s.fault == FaultSameLUKAlways && s.fixedKey != nil:
+		key = *s.fixedKey
+	case s.fault == FaultSameLUKPerToken && t.key != nil:
+		key = *t.key
+	default:
+		if key, err = s.newKey(); err != nil {
+			return LUKResult{}, err
+		}
+		s.fixedKey, t.key = &key, &key // read only under their faults
 	}
 	kcv, err := emvcrypto.LUKCheckValue(key)
 	if err != nil {
 		return LUKResult{}, err
+	}
+	if s.fault == FaultWrongKCV {
+		kcv = singleDESCheckValue(key)
+	}
+	if !s.cfg.KeepOldLUKs && s.fault != FaultOldLUKStillValid {
+		for _, old := range t.luks {
+			old.replaced = true
+		}
 	}
 	uses := s.cfg.LUKMaxUses
 	if p.MaxUses > 0 {
@@ -431,6 +468,31 @@ func (s *TSP) issueLUK(p *IssueLUKParams) (LUKResult, error) {
 		TTLSeconds: int64(s.cfg.LUKTTL / time.Second), MaxUses: uses,
 		ExpiresAt: l.expires.UTC().Format(time.RFC3339),
 	}, nil
+}
+
+// newKey draws a random double-length TDES key with odd parity.
+func (s *TSP) newKey() (emvcrypto.Key, error) {
+	kb := make([]byte, emvcrypto.LUKLen)
+	defer clear(kb)
+	if _, err := io.ReadFull(s.cfg.Rand, kb); err != nil {
+		return emvcrypto.Key{}, fmt.Errorf("tsp: drawing a LUK: %w", err)
+	}
+	oddParity(kb)
+	return emvcrypto.NewLUK(kb)
+}
+
+// singleDESCheckValue is FaultWrongKCV's check value: the first 3 bytes of
+// single-DES-encrypting zeros under the key's first half only.
+func singleDESCheckValue(k emvcrypto.Key) string {
+	b := k.Bytes()
+	defer clear(b)
+	c, err := des.NewCipher(b[:8])
+	if err != nil {
+		return "000000"
+	}
+	out := make([]byte, 8)
+	c.Encrypt(out, out)
+	return strings.ToUpper(hex.EncodeToString(out[:3]))
 }
 
 // oddParity sets the DES parity bit of every byte.
@@ -507,6 +569,7 @@ const (
 	ReasonDeleted    = "deleted"
 	ReasonSuspended  = "suspended"
 	ReasonUnknownLUK = "unknown-luk"
+	ReasonReplaced   = "replaced"
 	ReasonCryptogram = "cryptogram"
 	ReasonReplay     = "replay"
 	ReasonExpired    = "expired"
@@ -537,6 +600,9 @@ func (s *TSP) authorize(p *AuthorizeParams) (Decision, error) {
 	l := t.luks[strings.ToUpper(p.LUKID)]
 	if l == nil {
 		return decline(ReasonUnknownLUK)
+	}
+	if l.replaced {
+		return decline(ReasonReplaced)
 	}
 	if s.fault != FaultNoCryptogramCheck {
 		if err := emvcrypto.VerifyTokenCryptogram(l.key, tx, ac); err != nil {
@@ -600,6 +666,9 @@ func (s *TSP) resume(p *LifecycleParams) (LifecycleResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.lookup(p.TokenRef)
+	if t = s.byRef[p.TokenRef]; s.fault == FaultDeleteResumable && t != nil {
+		err = nil // a deleted token is only flagged, and resume clears the flag
+	}
 	if err != nil {
 		return LifecycleResult{}, err
 	}
@@ -668,7 +737,7 @@ func (s *TSP) replace(p *ReplaceParams) (TokenResult, error) {
 	if s.fault != FaultReplaceKeepsOld {
 		s.retire(old)
 	}
-	r := t.result()
+	r := s.result(t)
 	r.Replaces = old.ref
 	return r, nil
 }

@@ -410,6 +410,59 @@ func TestFaults(t *testing.T) {
 			l := r.issue(r.provision(fundingPAN, "d").TokenRef, 0)
 			return l.TTLSeconds == 300 && l.MaxUses == 5
 		}},
+		{tsp.FaultSameLUKAlways, func(r *rig) bool {
+			a, b := r.provision(fundingPAN, "a"), r.provision(pan2, "b")
+			return r.issue(a.TokenRef, 1).KCV == r.issue(b.TokenRef, 1).KCV
+		}},
+		{tsp.FaultSameLUKPerToken, func(r *rig) bool {
+			a, b := r.provision(fundingPAN, "a"), r.provision(pan2, "b")
+			la, lb := r.issue(a.TokenRef, 1), r.issue(b.TokenRef, 1)
+			return la.KCV != lb.KCV && r.issue(a.TokenRef, 1).KCV == la.KCV
+		}},
+		{tsp.FaultOldLUKStillValid, func(r *rig) bool {
+			tok := r.provision(fundingPAN, "d")
+			old := r.issue(tok.TokenRef, 2)
+			r.issue(tok.TokenRef, 2)
+			_, d := r.pay(tok.Token, old, 1, 1)
+			return d.Approved
+		}},
+		{tsp.FaultWrongKCV, func(r *rig) bool {
+			var l lukRes
+			err := r.call("tsp.issue_luk", map[string]any{"token_ref": r.provision(fundingPAN, "d").TokenRef}, &l)
+			kb, _ := hex.DecodeString(l.LUK)
+			k, _ := emvcrypto.NewLUK(kb)
+			kcv, _ := emvcrypto.LUKCheckValue(k)
+			return err == nil && len(l.KCV) == 6 && l.KCV != kcv
+		}},
+		{tsp.FaultLUKForSuspended, func(r *rig) bool {
+			tok := r.provision(fundingPAN, "d")
+			r.lifecycle("tsp.suspend", tok.TokenRef)
+			return r.call("tsp.issue_luk", map[string]string{"token_ref": tok.TokenRef}, nil) == nil
+		}},
+		{tsp.FaultProvisionsIneligible, func(r *rig) bool {
+			return r.call("tsp.provision", map[string]string{"funding_pan": "6222021234567890127", "expiry": "3012", "device_id": "d"}, nil) == nil
+		}},
+		{tsp.FaultProvisionsExpired, func(r *rig) bool {
+			return r.call("tsp.provision", map[string]string{"funding_pan": fundingPAN, "expiry": "1901", "device_id": "d"}, nil) == nil
+		}},
+		{tsp.FaultDeleteResumable, func(r *rig) bool {
+			tok := r.provision(fundingPAN, "d")
+			r.lifecycle("tsp.delete", tok.TokenRef)
+			if r.lifecycle("tsp.resume", tok.TokenRef) != nil {
+				return false
+			}
+			_, d := r.pay(tok.Token, r.issue(tok.TokenRef, 1), 1, 1)
+			return d.Approved
+		}},
+		{tsp.FaultEchoesFundingPAN, func(r *rig) bool {
+			var raw json.RawMessage
+			r.must("tsp.provision", map[string]string{"funding_pan": fundingPAN, "expiry": "3012", "device_id": "d"}, &raw)
+			return strings.Contains(string(raw), fundingPAN+"F")
+		}},
+		{tsp.FaultTokenKeepsPANMiddle, func(r *rig) bool {
+			tok := r.provision(fundingPAN, "d").Token
+			return len(tok) == len(fundingPAN) && tok[6:15] == fundingPAN[6:15] && mask.Luhn(tok)
+		}},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
 			if !c.check(newRig(t, tsp.Config{Fault: string(c.fault)})) {
@@ -420,8 +473,8 @@ func TestFaults(t *testing.T) {
 			}
 		})
 	}
-	if len(tsp.Faults) != 11 {
-		t.Errorf("%d faults tested, %d declared", 11, len(tsp.Faults))
+	if len(tsp.Faults) != 21 {
+		t.Errorf("%d faults tested, %d declared", 21, len(tsp.Faults))
 	}
 }
 

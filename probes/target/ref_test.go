@@ -64,3 +64,45 @@ func TestFaultCatalogue(t *testing.T) {
 		t.Errorf("ref:?fault=nope: %v", err)
 	}
 }
+
+// TestRefOnly checks that ref:?only= opens just the named reference IUTs,
+// so that the reference card pairs with a vendor's token service.
+func TestRefOnly(t *testing.T) {
+	ctx := context.Background()
+	for uri, want := range map[string]string{
+		"ref:?only=card":                       "card",
+		"ref:?only=tsp,pinpad":                 "pinpad tsp",
+		"ref:?only=card&fault=accepts-replay":  "",
+		"ref:?only=tsp&fault=accepts-replay":   "tsp",
+		"ref:card":                             "",
+		"ref:?only=phone":                      "",
+		"ref:?onyl=card":                       "",
+		"ref:?only=card,tsp&fault=luk-overuse": "card tsp",
+	} {
+		s, err := target.Open(ctx, []string{uri})
+		if want == "" {
+			if err == nil {
+				s.Close()
+				t.Errorf("%s: opened, want a usage error", uri)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", uri, err)
+			continue
+		}
+		if got := strings.Join(s.Kinds(), " "); got != want {
+			t.Errorf("%s opened %q, want %q", uri, got, want)
+		}
+		s.Close()
+	}
+	// ref: beside another tsp is a usage error that says how to pair them.
+	srv, err := target.Open(ctx, []string{"ref:?only=tsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := target.Open(ctx, []string{"ref:?only=tsp", "ref:"}); err == nil || !strings.Contains(err.Error(), "ref:?only=card") {
+		t.Errorf("two tsp probes: %v", err)
+	}
+}

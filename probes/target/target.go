@@ -8,7 +8,11 @@
 // in-process through the adapter protocol, and, when SoftHSM2 is
 // installed and no pkcs11: probe names an HSM, a reference SoftHSM2 token
 // (iut/hsm) in a temporary directory removed on Close. "ref:?fault=NAME"
-// applies the fault to whichever reference IUT owns it.
+// applies the fault to whichever reference IUT owns it. "ref:?only=KIND[,KIND]"
+// opens only those reference IUTs (card, tsp, pinpad, hsm), so that one can
+// be paired with a vendor's IUT of another kind: "--probe adapter://HOST:PORT
+// --probe ref:?only=card" lets the token suite's card-side test case pay
+// with the vendor token service's keys on paycert's reference card.
 package target
 
 import (
@@ -217,7 +221,7 @@ func (s *Set) addHost(c *adapter.Client, uri string, redial func(context.Context
 	for _, r := range hello.Roles {
 		if _, dup := s.Hosts[r]; dup {
 			c.Close()
-			return fmt.Errorf("%w: two probes offer the %s role", probes.ErrUsage, r)
+			return fmt.Errorf("%w: two probes offer the %s role; ref: opens every reference IUT, so to pair one with another IUT name only the ones you want, e.g. ref:?only=card", probes.ErrUsage, r)
 		}
 		s.Hosts[r] = c
 	}
@@ -259,8 +263,24 @@ func (s *Set) open(ctx context.Context, uri string, opts []adapter.Option) error
 
 func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) error {
 	u, err := url.Parse(uri)
-	if err != nil || strings.HasPrefix(uri, "ref://") {
-		return fmt.Errorf("%w %q: write ref: or ref:?fault=NAME", probes.ErrUsage, uri)
+	if err != nil || strings.HasPrefix(uri, "ref://") || u.Opaque != "" {
+		return fmt.Errorf("%w %q: write ref:, ref:?profile=P&fault=NAME or ref:?only=KIND[,KIND] (KIND card, tsp, pinpad or hsm)", probes.ErrUsage, uri)
+	}
+	for k := range u.Query() {
+		if k != "fault" && k != "only" && k != "profile" {
+			return fmt.Errorf("%w %q: unknown parameter %q (ref: takes fault, profile and only)", probes.ErrUsage, uri, k)
+		}
+	}
+	open := map[string]bool{iut.Card: true, iut.TSP: true, iut.PINPad: true, iut.HSM: true}
+	if only := u.Query().Get("only"); u.Query().Has("only") {
+		clear(open)
+		for _, k := range strings.Split(only, ",") {
+			k = strings.TrimSpace(k)
+			if k != iut.Card && k != iut.TSP && k != iut.PINPad && k != iut.HSM {
+				return fmt.Errorf("%w %q: only=%q: each kind must be card, tsp, pinpad or hsm", probes.ErrUsage, uri, only)
+			}
+			open[k] = true
+		}
 	}
 	fault, profile := u.Query().Get("fault"), u.Query().Get("profile")
 	owner := ""
@@ -271,24 +291,32 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 			return fmt.Errorf("%w %q: unknown fault %q (known: %s)", probes.ErrUsage, uri, fault, strings.Join(iut.Names(all), ", "))
 		}
 		owner = f.IUT
+		if !open[owner] {
+			return fmt.Errorf("%w %q: fault %q belongs to the reference %s, which only= leaves out", probes.ErrUsage, uri, fault, owner)
+		}
 	}
-	if owner == iut.HSM || !slices.ContainsFunc(s.URIs, func(u string) bool { return strings.HasPrefix(u, pkcs11.Scheme+":") }) {
+	if open[iut.HSM] && (owner == iut.HSM || !slices.ContainsFunc(s.URIs, func(u string) bool { return strings.HasPrefix(u, pkcs11.Scheme+":") })) {
 		if err := s.openRefHSM(ctx, fault, owner == iut.HSM); err != nil {
 			return err
 		}
 	}
-	cardFault := ""
-	if owner == "card" {
-		cardFault = fault
-	}
-	c, err := probes.Open(ctx, ref.URI(profile, cardFault))
-	if err != nil {
-		return err
-	}
-	if err := s.setCard(c); err != nil {
-		return err
+	if open[iut.Card] {
+		cardFault := ""
+		if owner == iut.Card {
+			cardFault = fault
+		}
+		c, err := probes.Open(ctx, ref.URI(profile, cardFault))
+		if err != nil {
+			return err
+		}
+		if err := s.setCard(c); err != nil {
+			return err
+		}
 	}
 	for _, r := range refHosts {
+		if !open[r.role] {
+			continue
+		}
 		f := ""
 		if owner == r.role {
 			f = fault

@@ -2,6 +2,7 @@ package token
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/iso7816"
 	"github.com/paycert/paycert/mask"
+	"github.com/paycert/paycert/probes"
 	"github.com/paycert/paycert/terminal"
 	"github.com/paycert/paycert/tlv"
 )
@@ -38,25 +40,22 @@ var _ = harness.Case(harness.TestCase{
 	s := needTSP(t)
 	sc := t.Session().Card
 	if sc == nil {
-		t.NotApplicable("the session has no card: the card side needs paycert's reference card in-process together with a token service")
+		t.NotApplicable("the session has no card: the card side needs a card together with the token service: paycert's reference card (ref:, or --probe ref:?only=card beside a token service's adapter), or a card probe and the card app's wallet adapter (role wallet)")
 	}
-	lc, ok := sc.(lukCard)
-	if !ok {
-		t.NotApplicable(fmt.Sprintf("the card (%s) is not paycert's in-process reference card, the only card the suite can load with a token and LUK", sc.URI()))
-	}
-	defer lc.ClearLUK()
+	load, clearCard := cardLoader(t, sc)
+	defer clearCard()
 
-	p := s.provision(s.fundingPAN(), s.device("ref-card"))
+	p := s.provision(s.fundingPAN(), s.device("card"))
 	l := p.issueLUK(2)
 	n := min(l.MaxUses, maxCardUses)
-	t.Must(lc.LoadLUK(p.tok.Token, l.key, n, time.Now().Add(time.Duration(l.TTLSeconds)*time.Second)), "loading the LUK into the reference card")
+	load(p.tok.Token, l, n, time.Now().Add(time.Duration(l.TTLSeconds)*time.Second))
 	t.Note("card loaded with token %s, LUK %s for %d uses", mask.PAN(p.tok.Token), l.LUKID, n)
 
 	for i := 1; i <= n; i++ {
 		r := cardPay(t, s)
 		Expect(r.refused).To(BeEmpty(), fmt.Sprintf("use %d of %d: the card refused to pay with a LUK that has uses left", i, n))
 		Expect(r.typ).To(Equal("ARQC"), fmt.Sprintf("use %d of %d: the card answered %s, not an ARQC", i, n, r.typ))
-		Expect(r.pan).To(Equal(p.tok.Token), fmt.Sprintf("use %d: the card presents %s, not the token it was loaded with", i, mask.PAN(r.pan)))
+		Expect(r.pan == p.tok.Token).To(BeTrue(), fmt.Sprintf("use %d: the card presents %s, not the token it was loaded with", i, mask.PAN(r.pan)))
 		err := emvcrypto.VerifyTokenCryptogram(l.key, r.tx, r.ac)
 		Expect(err).NotTo(HaveOccurred(), fmt.Sprintf("use %d: the card's cryptogram does not verify under the LUK it holds", i))
 		d := s.authorize(paramsOf(r.tx, l.LUKID, r.ac))
@@ -68,10 +67,66 @@ var _ = harness.Case(harness.TestCase{
 
 	// A key whose validity has already ended when the wallet delivers it.
 	l2 := p.issueLUK(2)
-	t.Must(lc.LoadLUK(p.tok.Token, l2.key, max(1, min(l2.MaxUses, maxCardUses)), time.Now().Add(-time.Second)), "loading the LUK into the reference card")
+	load(p.tok.Token, l2, max(1, min(l2.MaxUses, maxCardUses)), time.Now().Add(-time.Second))
 	r = cardPay(t, s)
 	noApprovable(t, r, l2.key, "with a LUK whose validity has ended")
 })
+
+// walletRole is the adapter role through which a card app receives its
+// token and LUK (docs/adapter-protocol.md, "### wallet").
+const walletRole = "wallet"
+
+// walletLoad are the params of wallet.load_luk.
+type walletLoad struct {
+	Token    string `json:"token"`
+	LUKID    string `json:"luk_id"`
+	LUK      string `json:"luk"`
+	KCV      string `json:"kcv"`
+	MaxUses  int    `json:"max_uses"`
+	NotAfter string `json:"not_after"`
+}
+
+// PANs lets the harness mask the token in the evidence.
+func (w walletLoad) PANs() []string { return []string{w.Token} }
+
+// cardLoader returns how the test case loads the card with a token and a
+// LUK, and how it returns the card to its personalised behaviour: in
+// process for paycert's reference card, else through the card app's
+// wallet adapter (role wallet); the test case is not applicable without
+// either.
+func cardLoader(t *harness.T, sc probes.Card) (load func(token string, l *lukResult, uses int, notAfter time.Time), clearCard func()) {
+	if lc, ok := sc.(lukCard); ok {
+		return func(token string, l *lukResult, uses int, notAfter time.Time) {
+			t.Must(lc.LoadLUK(token, l.key, uses, notAfter), "loading the LUK into the reference card")
+		}, lc.ClearLUK
+	}
+	if t.Session().Hosts[walletRole] == nil {
+		t.NotApplicable(fmt.Sprintf("the card (%s) is not paycert's in-process reference card and no adapter offers its wallet role (wallet.load_luk), so the suite cannot give it a token and LUK", sc.URI()))
+	}
+	load = func(token string, l *lukResult, uses int, notAfter time.Time) {
+		var r struct{}
+		t.MustCall(walletRole, "wallet.load_luk", walletLoad{
+			Token: token, LUKID: l.LUKID, LUK: strings.ToUpper(hex.EncodeToString(l.key.Bytes())), KCV: strings.ToUpper(l.KCV),
+			MaxUses: uses, NotAfter: notAfter.UTC().Format(time.RFC3339),
+		}, &r)
+		// The card app may have reset: power the card afresh before paying.
+		delete(t.Values, "powered")
+	}
+	clearCard = func() {
+		// Best effort, also after a failure: the test case's verdict is
+		// already set, so an error here is only noted.
+		c := t.Session().Hosts[walletRole]
+		if c == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), harness.ExchangeTimeout)
+		defer cancel()
+		if err := c.Call(ctx, "wallet.clear", map[string]any{}, nil); err != nil {
+			t.Note("wallet.clear: %v", err)
+		}
+	}
+	return load, clearCard
+}
 
 // cardResult is what the card answered to one payment.
 type cardResult struct {

@@ -4,16 +4,20 @@
 // adapter protocol (docs/adapter-protocol.md, "### tsp") and plays the
 // phone: it provisions tokens, asks for LUKs and computes the token
 // cryptograms (emvcrypto.TokenCryptogram) that it submits to
-// tsp.authorize. One test case plays the card side with paycert's in-process reference card.
+// tsp.authorize. One test case plays the card side: paycert's in-process
+// reference card, or a card probe with the card app's wallet adapter.
 //
 // Test cases are declared with harness.Case and run through certify or
 // `go test`.
 package token
 
 import (
+	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,7 +38,66 @@ const (
 	reqEMVCoToken  = "EMVCo Payment Tokenisation 1.0"
 	reqEMVCoDomain = "EMVCo Payment Tokenisation 1.0 domain"
 	reqEMVCoLife   = "EMVCo Payment Tokenisation 1.0 lifecycle"
+	reqSeedKeys    = "SEED-Q7 unique keys"
+	reqDSS371      = "PCI DSS v4.0.1 3.7.1"
+	reqDSS374      = "PCI DSS v4.0.1 3.7.4"
+	reqDSS361      = "PCI DSS v4.0.1 3.6.1"
+	reqEMVCoElig   = "EMVCo Payment Tokenisation 1.0 eligibility"
 )
+
+func init() { harness.CheckResults(role, noFundingPAN) }
+
+// fundingPANsKey is where a test case keeps (in harness.T.Values) every
+// funding PAN it has sent, for noFundingPAN.
+const fundingPANsKey = "token.funding-pans"
+
+// noFundingPAN is the tsp role's rule that no result carries the funding
+// PAN (docs/adapter-protocol.md, tsp conventions), checked on the raw
+// result of every call before the suite's result types reduce it to the
+// members they know: every string (and number) at any depth, in any
+// encoding mask.Find knows. The message names the member and the masked
+// PAN, never its digits.
+func noFundingPAN(t *harness.T, method string, raw json.RawMessage) error {
+	pans, _ := t.Values[fundingPANsKey].([]string)
+	if len(pans) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil // the result's own decoding reports it
+	}
+	var found error
+	walkJSON(v, "result", func(path, s string) {
+		for _, pan := range pans {
+			if how := mask.Find(s, pan); how != "" && found == nil {
+				found = fmt.Errorf("%s carries the funding PAN %s (%s)", path, mask.PAN(pan), how)
+			}
+		}
+	})
+	return found
+}
+
+// walkJSON calls fn with the path and text of every string, number and
+// member name in v.
+func walkJSON(v any, path string, fn func(path, s string)) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			fn(path+" member name", k)
+			walkJSON(x, path+"."+k, fn)
+		}
+	case []any:
+		for i, x := range v {
+			walkJSON(x, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	case string:
+		fn(path, v)
+	case json.Number:
+		fn(path, v.String())
+	}
+}
 
 // DefaultFundingPAN is the test funding PAN the suite provisions when the
 // run's ICS declares none (emv.token.funding-pan); it is also the base of
@@ -72,27 +135,33 @@ func needTSP(t *harness.T) *svc {
 		}
 	}
 	s := &svc{t: t, ics: conf, clock: t.HasCapability(role, "test-clock")}
-	s.t.Session().Masker.Add(s.fundingPAN())
+	s.sent(s.fundingPAN())
 	return s
 }
 
-// fundingPAN is the card the ICS declares (emv.token.funding-pan), or
-// DefaultFundingPAN.
+// sent records a funding PAN the test case sends (or will send) to the
+// token service: the masker masks it everywhere, and noFundingPAN looks
+// for it in every result.
+func (s *svc) sent(pan string) {
+	s.t.Session().Masker.Add(pan)
+	pans, _ := s.t.Values[fundingPANsKey].([]string)
+	if !slices.Contains(pans, pan) {
+		s.t.Values[fundingPANsKey] = append(pans, pan)
+	}
+}
+
+// fundingPAN is the card the ICS declares (token.funding-pan, else
+// emv.token.funding-pan), or DefaultFundingPAN.
 func (s *svc) fundingPAN() string {
-	if s.ics != nil && s.ics.EMV != nil && s.ics.EMV.Token.FundingPAN != "" {
-		return s.ics.EMV.Token.FundingPAN
+	if pan := s.ics.TestFundingPAN(); pan != "" {
+		return pan
 	}
 	return DefaultFundingPAN
 }
 
-// tokenRanges are the declared token BIN ranges (none without an ICS emv
-// section).
-func (s *svc) tokenRanges() []ics.BINRange {
-	if s.ics != nil && s.ics.EMV != nil {
-		return s.ics.EMV.Token.BINRanges
-	}
-	return nil
-}
+// tokenRanges are the declared token BIN ranges (token.bin-ranges, else
+// emv.token.bin-ranges; none without them).
+func (s *svc) tokenRanges() []ics.BINRange { return s.ics.TokenRanges() }
 
 // currency is the ISO 4217 numeric code the suite's transactions use.
 func (s *svc) currency() uint16 {
@@ -114,7 +183,7 @@ func (s *svc) testPAN() string {
 		}
 		pan := string(b) + string(mask.LuhnDigit(string(b)))
 		if pan != base {
-			s.t.Session().Masker.Add(pan)
+			s.sent(pan)
 			return pan
 		}
 	}
@@ -280,8 +349,15 @@ type phone struct {
 
 // tryProvision asks for a token for pan on device.
 func (s *svc) tryProvision(pan, device string) (*phone, error) {
+	return s.tryProvisionExpiring(pan, expiry(), device)
+}
+
+// tryProvisionExpiring is tryProvision for a card with the given expiry
+// (YYMM).
+func (s *svc) tryProvisionExpiring(pan, exp, device string) (*phone, error) {
+	s.sent(pan)
 	p := &phone{s: s, pan: pan, device: device, atc: uint16(1 + s.t.Session().IntN(0x7FFF))}
-	err := s.t.Call(role, "tsp.provision", map[string]string{"funding_pan": pan, "expiry": expiry(), "device_id": device}, &p.tok)
+	err := s.t.Call(role, "tsp.provision", map[string]string{"funding_pan": pan, "expiry": exp, "device_id": device}, &p.tok)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,11 @@ package token
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/onsi/gomega"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/mask"
 )
@@ -56,11 +58,43 @@ var _ = harness.Case(harness.TestCase{
 	} else {
 		t.Note("tsp.issue_luk for the deleted token was refused: %v", err)
 	}
-	if err := p.lifecycle("tsp.resume"); err == nil {
-		_, d = p.pay()
-		Expect(d.approved).To(BeFalse(), "deleted token was approved after tsp.resume")
-	} else {
+	if err := p.lifecycle("tsp.resume"); err != nil {
 		t.Note("tsp.resume of the deleted token was refused: %v", err)
+		return
+	}
+	// The service accepted the resume: the token must stay declined, with
+	// the key it holds and with a key asked for after the resume.
+	_, d = p.pay()
+	Expect(d.approved).To(BeFalse(), "deleted token was approved after tsp.resume")
+	if _, err := p.tryIssueLUK(2); err != nil {
+		t.Note("tsp.issue_luk for the deleted token after tsp.resume was refused: %v", err)
+		return
+	}
+	_, d = p.pay()
+	Expect(d.approved).To(BeFalse(), "deleted token was approved after tsp.resume with a LUK issued after the resume")
+})
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "TOK-LCM-004",
+	Suite: "token", Needs: "tsp",
+	Title:        "A suspended token gets no limited-use key",
+	Requirement:  "A token service MUST refuse a limited-use key for a suspended token, with refusal 1004, and MUST issue one again once the token is resumed.",
+	Requirements: []string{reqEMVCoLife, reqSeedLUK, reqSeedToken},
+}, func(t *harness.T) {
+	s := needTSP(t)
+	p := s.provision(s.testPAN(), s.device("suspend-key"))
+	p.issueLUK(1)
+	p.mustLifecycle("tsp.suspend")
+	l, err := p.tryIssueLUK(1)
+	if err == nil {
+		t.Failf("the token service issued LUK %s (KCV %s) for the suspended token %s", l.LUKID, strings.ToUpper(l.KCV), mask.PAN(p.tok.Token))
+	}
+	code, _ := adapter.ErrorCode(err)
+	t.Note("a LUK for the suspended token: %v", err)
+	Expect(code).To(Equal(adapter.CodeSuspended), fmt.Sprintf("a LUK for a suspended token was refused with code %d; the protocol's refusal for a suspended token is 1004", code))
+	p.mustLifecycle("tsp.resume")
+	if _, err := p.tryIssueLUK(1); err != nil {
+		t.Failf("%v: the token service refused a LUK for the token after resuming it", err)
 	}
 })
 
@@ -83,7 +117,7 @@ var _ = harness.Case(harness.TestCase{
 		t.Errorf("%v: the token service refused to replace an active token, so the test case cannot be exercised", err)
 	}
 	t.Note("token %s replaced by %s", mask.PAN(old.tok.Token), mask.PAN(nw.tok.Token))
-	Expect(nw.tok.Token).NotTo(Equal(old.tok.Token), "the replacement token is the old token")
+	Expect(nw.tok.Token == old.tok.Token).To(BeFalse(), "the replacement token is the old token")
 	Expect(mask.Luhn(nw.tok.Token)).To(BeTrue(), "the replacement token fails the Luhn check")
 	_, d := old.pay()
 	Expect(d.approved).To(BeFalse(), fmt.Sprintf("the replaced token %s was still approved", mask.PAN(old.tok.Token)))

@@ -3,12 +3,14 @@ package token
 import (
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/emvcrypto"
 	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/mask"
 )
 
 var _ = harness.Case(harness.TestCase{
@@ -244,3 +246,60 @@ func flipHex(s string) string {
 	}
 	return string(b)
 }
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "TOK-LUK-004",
+	Suite: "token", Needs: "tsp",
+	Title:        "Every limited-use key is a new key, per request and per token",
+	Requirement:  "A token service MUST generate a new key for every limited-use key it issues: no two keys it issues, whether for the same token or for different tokens, may be equal, so their key check values differ.",
+	Requirements: []string{reqSeedKeys, reqSeedLUK, reqDSS371, reqDSS361},
+}, func(t *harness.T) {
+	s := needTSP(t)
+	a := s.provision(s.testPAN(), s.device("keys-a"))
+	b := s.provision(s.testPAN(), s.device("keys-b"))
+	type issued struct {
+		tok string
+		l   *lukResult
+	}
+	var all []issued
+	for range 3 {
+		all = append(all, issued{a.tok.Token, a.issueLUK(1)})
+	}
+	all = append(all, issued{b.tok.Token, b.issueLUK(1)})
+	for i := range all {
+		for j := i + 1; j < len(all); j++ {
+			x, y := all[i], all[j]
+			if !x.l.key.Equal(y.l.key) && !strings.EqualFold(x.l.KCV, y.l.KCV) {
+				continue
+			}
+			what := "two key requests for token " + mask.PAN(x.tok)
+			if x.tok != y.tok {
+				what = fmt.Sprintf("tokens %s and %s", mask.PAN(x.tok), mask.PAN(y.tok))
+			}
+			t.Failf("%s got the same limited-use key (LUK %s and LUK %s, both KCV %s): a key must be new for every request and every token", what, x.l.LUKID, y.l.LUKID, strings.ToUpper(x.l.KCV))
+		}
+	}
+	t.Note("%d keys issued (3 for one token, 1 for another): all distinct", len(all))
+})
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "TOK-LUK-005",
+	Suite: "token", Needs: "tsp",
+	Title:        "A limited-use key replaced by a newer one is declined",
+	Requirement:  "A token service whose ICS declares that a new limited-use key replaces the token's earlier ones (token.luk-replaces-previous) MUST decline a cryptogram made with an earlier key, uses left notwithstanding, and MUST approve one made with the new key.",
+	Requirements: []string{reqSeedKeys, reqSeedLUK, reqDSS374},
+}, func(t *harness.T) {
+	s := needTSP(t)
+	if s.ics == nil || s.ics.Token == nil || !s.ics.Token.LUKReplacesPrevious {
+		t.NotApplicable("the ICS does not declare token.luk-replaces-previous: true, so the token service may keep a token's earlier keys valid")
+	}
+	p := s.provision(s.testPAN(), s.device("replaced-key"))
+	old := p.issueLUK(2)
+	nw := p.issueLUK(2)
+	a := p.signWith(old, p.nextTx())
+	d := s.authorize(a)
+	t.Note("ATC %d with the replaced LUK %s: %s", a.ATC, old.LUKID, d)
+	Expect(d.approved).To(BeFalse(), fmt.Sprintf("a cryptogram made with LUK %s (KCV %s) was approved after LUK %s replaced it", old.LUKID, strings.ToUpper(old.KCV), nw.LUKID))
+	_, d = p.pay()
+	Expect(d.approved).To(BeTrue(), fmt.Sprintf("a genuine cryptogram made with the new LUK %s was %s", nw.LUKID, d))
+})

@@ -3,9 +3,11 @@ package token
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	. "github.com/onsi/gomega"
 
+	"github.com/paycert/paycert/adapter"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/mask"
 )
@@ -22,8 +24,8 @@ var _ = harness.Case(harness.TestCase{
 	a := s.provision(pan, s.device("phone-a"))
 	b := s.provision(pan, s.device("phone-b"))
 	t.Note("card %s: device A token %s, device B token %s", mask.PAN(pan), mask.PAN(a.tok.Token), mask.PAN(b.tok.Token))
-	Expect(b.tok.Token).NotTo(Equal(a.tok.Token), fmt.Sprintf("card %s got the same token %s on two devices", mask.PAN(pan), mask.PAN(a.tok.Token)))
-	Expect(b.tok.TokenRef).NotTo(Equal(a.tok.TokenRef), "two devices' tokens share one token reference")
+	Expect(b.tok.Token == a.tok.Token).To(BeFalse(), fmt.Sprintf("card %s got the same token %s on two devices", mask.PAN(pan), mask.PAN(a.tok.Token)))
+	Expect(b.tok.TokenRef == a.tok.TokenRef).To(BeFalse(), "two devices' tokens share one token reference")
 })
 
 var _ = harness.Case(harness.TestCase{
@@ -39,7 +41,7 @@ var _ = harness.Case(harness.TestCase{
 	a.mustLifecycle("tsp.delete")
 	b := s.provision(pan, dev)
 	t.Note("card %s: first token %s (deleted), re-provisioned token %s", mask.PAN(pan), mask.PAN(a.tok.Token), mask.PAN(b.tok.Token))
-	Expect(b.tok.Token).NotTo(Equal(a.tok.Token), fmt.Sprintf("re-provisioning card %s gave back the deleted token %s", mask.PAN(pan), mask.PAN(a.tok.Token)))
+	Expect(b.tok.Token == a.tok.Token).To(BeFalse(), fmt.Sprintf("re-provisioning card %s gave back the deleted token %s", mask.PAN(pan), mask.PAN(a.tok.Token)))
 })
 
 var _ = harness.Case(harness.TestCase{
@@ -50,6 +52,10 @@ var _ = harness.Case(harness.TestCase{
 	Requirements: []string{reqEMVCoToken, reqDSS35, reqSeedToken},
 }, func(t *harness.T) {
 	s := needTSP(t)
+	ranges := s.tokenRanges()
+	if len(ranges) == 0 {
+		t.NotApplicable("the run declares no token BIN range (ICS token.bin-ranges or emv.token.bin-ranges), so whether tokens come from the token service's range cannot be checked")
+	}
 	pan := s.fundingPAN()
 	p := s.provision(pan, s.device("phone"))
 	tok := p.tok.Token
@@ -57,18 +63,15 @@ var _ = harness.Case(harness.TestCase{
 	Expect(len(tok)).To(BeNumerically(">=", 13), fmt.Sprintf("the token has %d digits; a payment token has 13 to 19", len(tok)))
 	Expect(len(tok)).To(BeNumerically("<=", 19), fmt.Sprintf("the token has %d digits; a payment token has 13 to 19", len(tok)))
 	Expect(mask.Luhn(tok)).To(BeTrue(), fmt.Sprintf("the token %s fails the Luhn check", mask.PAN(tok)))
-	Expect(tok).NotTo(Equal(pan), "the token service returned the funding PAN as the token")
-	mid := pan[6 : len(pan)-4]
-	Expect(strings.Contains(tok, mid)).To(BeFalse(), "the token contains the funding PAN's middle digits")
-	if ranges := s.tokenRanges(); len(ranges) > 0 {
-		in := false
-		for _, r := range ranges {
-			in = in || r.Contains(tok)
-		}
-		Expect(in).To(BeTrue(), fmt.Sprintf("the token %s lies outside the declared token BIN ranges %v", mask.PAN(tok), ranges))
-	} else {
-		t.Note("the run declares no token BIN range (ICS emv.token.bin-ranges): the range is not checked")
+	Expect(tok == pan).To(BeFalse(), "the token service returned the funding PAN as the token")
+	if at := strings.Index(tok, middle(pan)); at >= 0 {
+		t.Failf("the token %s contains the funding PAN's middle digits (PAN positions %s) at token positions %d-%d", mask.PAN(tok), middleSpan(pan), at+1, at+len(middle(pan)))
 	}
+	in := false
+	for _, r := range ranges {
+		in = in || r.Contains(tok)
+	}
+	Expect(in).To(BeTrue(), fmt.Sprintf("the token %s lies outside the declared token BIN ranges %v", mask.PAN(tok), ranges))
 	if e := p.tok.TokenExpiry; e != "" {
 		Expect(e).To(MatchRegexp(`^[0-9]{2}(0[1-9]|1[0-2])$`), fmt.Sprintf("token_expiry %q is not YYMM", e))
 	}
@@ -108,11 +111,13 @@ var _ = harness.Case(harness.TestCase{
 		t.Note("PAN %s -> token %s", mask.PAN(x.pan), mask.PAN(x.tok))
 	}
 
-	// 1. No token carries its PAN's middle digits in their place.
+	// 1. No token carries its PAN's middle digits in their place. The
+	// message names positions, never digits: the masked token and PAN show
+	// the rest, and the middle digits are what masking hides.
 	for _, x := range all {
 		lo, hi := 6, len(x.pan)-4
-		if len(x.tok) >= hi {
-			Expect(x.tok[lo:hi]).NotTo(Equal(x.pan[lo:hi]), fmt.Sprintf("token %s carries the middle digits of PAN %s", mask.PAN(x.tok), mask.PAN(x.pan)))
+		if len(x.tok) >= hi && x.tok[lo:hi] == x.pan[lo:hi] {
+			t.Failf("token %s carries the middle digits of PAN %s (positions %s, the digits masking hides) in the same positions", mask.PAN(x.tok), mask.PAN(x.pan), middleSpan(x.pan))
 		}
 	}
 
@@ -153,9 +158,21 @@ func oneDigitTwin(s *svc, pan string) string {
 	k := 6 + s.t.Session().IntN(len(pan)-10)
 	b[k] = '0' + (b[k]-'0'+1+byte(s.t.Session().IntN(9)))%10
 	twin := string(b) + string(mask.LuhnDigit(string(b)))
-	s.t.Session().Masker.Add(twin)
+	s.sent(twin)
 	return twin
 }
+
+// middle returns a PAN's middle digits: those between its first six and
+// its last four, which a masked PAN hides (mask.PAN).
+func middle(pan string) string {
+	if len(pan) < 11 {
+		return pan
+	}
+	return pan[6 : len(pan)-4]
+}
+
+// middleSpan names the positions (1-based) of a PAN's middle digits.
+func middleSpan(pan string) string { return fmt.Sprintf("%d-%d", 7, len(pan)-4) }
 
 // digitRule looks for a token position i and a PAN position j such that,
 // for every sample, token[i] = PAN[j] + c or token[i] = c - PAN[j]
@@ -196,3 +213,48 @@ func digitRule(pans, toks []string) (i, j int, rule string, ok bool) {
 	}
 	return 0, 0, "", false
 }
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "TOK-PRV-003",
+	Suite: "token", Needs: "tsp",
+	Title:        "A card whose PAN fails the Luhn check is not provisioned",
+	Requirement:  "A token service MUST refuse to provision a card that is not eligible, such as a PAN that fails the Luhn check, with refusal 1001, while it provisions an eligible card.",
+	Requirements: []string{reqEMVCoElig, reqSeedToken},
+}, func(t *harness.T) {
+	s := needTSP(t)
+	pan := s.testPAN()
+	s.provision(pan, s.device("eligible"))
+	b := []byte(pan)
+	last := len(b) - 1
+	b[last] = '0' + (b[last]-'0'+1+byte(s.t.Session().IntN(9)))%10
+	bad := string(b)
+	s.sent(bad)
+	p, err := s.tryProvision(bad, s.device("ineligible"))
+	if err == nil {
+		t.Failf("the token service provisioned card %s, whose PAN fails the Luhn check (its eligible twin differs only in the check digit), as token %s", mask.PAN(bad), mask.PAN(p.tok.Token))
+	}
+	code, _ := adapter.ErrorCode(err)
+	t.Note("a PAN failing the Luhn check: %v", err)
+	Expect(code).To(Equal(adapter.CodeDeclined), fmt.Sprintf("a card whose PAN fails the Luhn check was refused with code %d; the protocol's refusal for an ineligible card is 1001", code))
+})
+
+var _ = harness.Case(harness.TestCase{
+	ID:    "TOK-PRV-004",
+	Suite: "token", Needs: "tsp",
+	Title:        "An expired card is not provisioned",
+	Requirement:  "A token service MUST refuse to provision a card whose expiry date has passed, with refusal 1002, while it provisions the same card with an expiry date ahead.",
+	Requirements: []string{reqEMVCoElig, reqSeedToken},
+}, func(t *harness.T) {
+	s := needTSP(t)
+	pan := s.testPAN()
+	s.provision(pan, s.device("valid-card"))
+	now := time.Now().UTC()
+	past := fmt.Sprintf("%02d%02d", (now.Year()-1)%100, int(now.Month()))
+	p, err := s.tryProvisionExpiring(pan, past, s.device("expired-card"))
+	if err == nil {
+		t.Failf("the token service provisioned card %s with expiry %s (a year ago) as token %s", mask.PAN(pan), past, mask.PAN(p.tok.Token))
+	}
+	code, _ := adapter.ErrorCode(err)
+	t.Note("the card with expiry %s: %v", past, err)
+	Expect(code).To(Equal(adapter.CodeExpired), fmt.Sprintf("an expired card was refused with code %d; the protocol's refusal for an expired card is 1002", code))
+})
