@@ -4,9 +4,12 @@
 package mask
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // PAN masks one primary account number: the first six and last four digits
@@ -70,13 +73,104 @@ func LuhnDigit(digits string) byte {
 	return '0'
 }
 
-// Masker masks known PANs wherever they occur in text, including inside
+// Masker masks known secrets (AddSecret) and known PANs wherever they occur in text, including inside
 // longer digit runs such as hex dumps of TLV data, and then any other
 // Luhn-valid run as Text does. Register every PAN a test learns with Add.
 // A Masker is safe for concurrent use.
 type Masker struct {
-	mu    sync.Mutex
-	known []string
+	mu      sync.Mutex
+	known   []string
+	secrets []secret
+}
+
+// secret is a key the run knows, in upper-case hex, and what replaces it.
+type secret struct {
+	hex, with string
+}
+
+// MinSecretHex is the shortest secret AddSecret registers (a single-length
+// DES key); shorter strings would mask ordinary data.
+const MinSecretHex = 16
+
+// AddSecret registers a key the run knows (an ICS test key, a limited-use
+// key or an initial key seen on the wire), in hex, with its key check
+// value: wherever it occurs in a text, in upper or lower case, it is
+// replaced by "(key, KCV <kcv>)", or "(key withheld)" when kcv is empty.
+// An IUT that quotes a key in an error message thus leaks only its KCV.
+func (m *Masker) AddSecret(hexKey, kcv string) {
+	h := strings.ToUpper(strings.TrimSpace(hexKey))
+	if len(h) < MinSecretHex || strings.Trim(h, "0123456789ABCDEF") != "" {
+		return
+	}
+	with := "(key withheld)"
+	if kcv != "" {
+		with = "(key, KCV " + strings.ToUpper(kcv) + ")"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, k := range m.secrets {
+		if k.hex == h {
+			if kcv != "" {
+				m.secrets[i].with = with
+			}
+			return
+		}
+	}
+	m.secrets = append(m.secrets, secret{h, with})
+	// Longest first, so that a key containing another is replaced whole.
+	slices.SortStableFunc(m.secrets, func(a, b secret) int { return len(b.hex) - len(a.hex) })
+}
+
+// Secrets returns the number of secrets registered.
+func (m *Masker) Secrets() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.secrets)
+}
+
+// replaceFold replaces every occurrence of the upper-case hex string old
+// in s, in any letter case, with new.
+func replaceFold(s, old, new string) string {
+	up := asciiUpper(s)
+	if !strings.Contains(up, old) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(up, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(new)
+		s, up = s[i+len(old):], up[i+len(old):]
+	}
+}
+
+// asciiUpper upper-cases ASCII letters only, so that byte offsets stay.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// Bound cuts s to at most n bytes (on a UTF-8 boundary), saying how much
+// was cut: text quoted from an IUT (an error message, a result) cannot
+// flood a report.
+func Bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes cut)", s[:cut], len(s)-cut)
 }
 
 // Add registers a PAN (digits only; a trailing F pad is dropped).
@@ -99,7 +193,11 @@ func (m *Masker) Add(pan string) {
 func (m *Masker) Text(s string) string {
 	m.mu.Lock()
 	known := append([]string(nil), m.known...)
+	secrets := append([]secret(nil), m.secrets...)
 	m.mu.Unlock()
+	for _, k := range secrets {
+		s = replaceFold(s, k.hex, k.with)
+	}
 	for _, k := range known {
 		s = strings.ReplaceAll(s, k, PAN(k))
 	}

@@ -74,3 +74,39 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestAddSecret(t *testing.T) {
+	var m Masker
+	key := "0123456789ABCDEFFEDCBA9876543210"
+	m.AddSecret(key, "08d7b4")
+	m.AddSecret("ABCD", "x") // too short to be a key: ignored
+	m.AddSecret("not hex at all, not hex", "x")
+	for _, in := range []string{
+		"internal error: key " + key + " rejected",
+		"internal error: key " + strings.ToLower(key) + " rejected",
+		"internal error: key 0123456789abcdefFEDCBA9876543210 rejected",
+	} {
+		got := m.Text(in)
+		if strings.Contains(strings.ToUpper(got), key) || !strings.Contains(got, "(key, KCV 08D7B4)") {
+			t.Errorf("Text(%q) = %q", in, got)
+		}
+	}
+	if m.Secrets() != 1 {
+		t.Errorf("Secrets() = %d, want 1", m.Secrets())
+	}
+	var n Masker
+	n.AddSecret(key, "")
+	if got := n.Text("k=" + key); got != "k=(key withheld)" {
+		t.Errorf("no KCV: %q", got)
+	}
+}
+
+func TestBound(t *testing.T) {
+	if got := Bound("short", 512); got != "short" {
+		t.Errorf("Bound = %q", got)
+	}
+	got := Bound(strings.Repeat("é", 600), 513)
+	if !strings.HasSuffix(got, "… (688 bytes cut)") || !strings.HasPrefix(got, "éé") {
+		t.Errorf("Bound = %q", got[len(got)-30:])
+	}
+}

@@ -44,13 +44,20 @@ func newServeCardCmd() *cobra.Command {
 --vpcd HOST:PORT connects to a vpcd reader: pcscd's vpcd driver (127.0.0.1:35963)
 or certify's own 'vpcd-listen://' probe. The card reconnects when the reader
 drops it, until interrupted (or after one session with --once).
---listen HOST:PORT waits for a reader to connect, for certify's 'vpcd://' probe.`,
+--listen HOST:PORT waits for a reader to connect, for certify's 'vpcd://' probe.
+
+--fault takes the card's faults and the hostile card faults (card-stall,
+card-drip, ...), which attack the reader instead of a requirement.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if (connect == "") == (listen == "") {
 				return usageErr("serve card: give exactly one of --vpcd HOST:PORT or --listen HOST:PORT")
 			}
-			crd, err := card.New(card.DefaultProfile(), fault)
+			cardFault, wrap := fault, hostileCardConn(fault)
+			if wrap != nil {
+				cardFault = "" // the card is sound; its connection is hostile
+			}
+			crd, err := card.New(card.DefaultProfile(), cardFault)
 			if err != nil {
 				return usageErr("serve card: %v", err)
 			}
@@ -61,19 +68,20 @@ drops it, until interrupted (or after one session with --once).
 				name += " with fault " + fault
 			}
 			if listen != "" {
-				return serveListen(ctx, c, crd, name, listen, once)
+				return serveListen(ctx, c, crd, wrap, name, listen, once)
 			}
-			return serveConnect(ctx, c, crd, name, connect, once)
+			return serveConnect(ctx, c, crd, wrap, name, connect, once)
 		},
 	}
 	c.Flags().StringVar(&fault, "fault", "", "a named fault (see 'certify faults')")
 	c.Flags().StringVar(&connect, "vpcd", "", "connect to the vpcd reader at HOST:PORT")
 	c.Flags().StringVar(&listen, "listen", "", "listen at HOST:PORT for a vpcd reader")
 	c.Flags().BoolVar(&once, "once", false, "exit after the first reader session ends")
+	addTagFlag(c)
 	return c
 }
 
-func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
+func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, wrap func(net.Conn) net.Conn, name, addr string, once bool) error {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(c.ErrOrStderr(), "certify serve card: "+format+"\n", args...)
 	}
@@ -99,6 +107,9 @@ func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, a
 		}
 		backoff, warned = 50*time.Millisecond, false
 		logf("%s inserted in the vpcd reader at %s", name, addr)
+		if wrap != nil {
+			conn = wrap(conn)
+		}
 		err = vpcd.ServeCard(ctx, conn, crd)
 		conn.Close()
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -113,7 +124,7 @@ func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, a
 	return nil
 }
 
-func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
+func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, wrap func(net.Conn) net.Conn, name, addr string, once bool) error {
 	l, err := listen(ctx, c, "serve card", addr)
 	if err != nil {
 		return err
@@ -128,6 +139,9 @@ func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, ad
 				return nil
 			}
 			return &exitError{exitIUT, fmt.Errorf("serve card: accept: %w", err)}
+		}
+		if wrap != nil {
+			conn = wrap(conn)
 		}
 		err = vpcd.ServeCard(ctx, conn, crd)
 		conn.Close()

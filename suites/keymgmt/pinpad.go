@@ -19,6 +19,7 @@ func loadKey(t *harness.T, k *keyCtx) {
 	}
 	ikb := k.ik.Bytes()
 	params := map[string]string{"scheme": k.s.wire, "initial_key": hexU(ikb), "ksn": ksn}
+	t.AddSecret(hexU(ikb), hexU(k.ik.KCV())) // an IUT that quotes it shows its KCV
 	clear(ikb)
 	t.Note("loading initial key %s (scheme %s, KSN %s)", k.ik, k.s.wire, ksn)
 	t.MustCall(Role, mLoad, params, nil)
