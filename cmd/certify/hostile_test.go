@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,6 +200,21 @@ func serveBackground(t *testing.T, args ...string) {
 			t.Logf("certify serve %v:\n%s", args, stderr.String())
 		}
 	})
+	// With --listen, wait until it accepts connections.
+	if i := slices.Index(args, "--listen"); i >= 0 {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", args[i+1], time.Second)
+			if err == nil {
+				c.Close()
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("certify serve %v does not listen: %v", args, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
 
 // TestHostile holds every hostile reference fault (iut.Fault.Hostile) to
@@ -264,5 +280,39 @@ func TestHostile(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no hostile fault in the catalogue")
+	}
+}
+
+// TestLeakedLUKMasked: a token service that quotes the LUK it issued in
+// its error messages (adapter-leak-in-error over TCP) has it shown by its
+// KCV in every report file, never in hex. (Its test cases do not all end
+// in error: those that ask for no LUK are not reached by the leak, which
+// is why the fault's own run covers the PIN pad only.)
+func TestLeakedLUKMasked(t *testing.T) {
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + ports[0]
+	serveBackground(t, "tsp", "--listen", addr, "--fault", "adapter-leak-in-error")
+	out := t.TempDir()
+	b, err := exec.Command("certify", "run", "--out", out, "--seed", "7", "--probe", "adapter://"+addr, "--suite", "token", "--ics", "default").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitIUT {
+		t.Fatalf("exit %v, want 3\n%s", err, b)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*"))
+	shown := false
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := leakedKey.Find(b); m != nil {
+			t.Errorf("%s quotes the LUK in hex: %q", filepath.Base(name), m)
+		}
+		shown = shown || bytes.Contains(b, []byte("rejected key (key, KCV "))
+	}
+	if !shown {
+		t.Error("no report file shows the leaked LUK by its KCV: the leak was not met")
 	}
 }
