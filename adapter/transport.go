@@ -172,6 +172,7 @@ func startExec(argv []string, env []string) (*execTransport, error) {
 	cmd.Stderr = t.stderr
 	// Do not hang in Wait if a grandchild keeps stderr open.
 	cmd.WaitDelay = 500 * time.Millisecond
+	ownGroup(cmd)
 	t.cmd = cmd
 	err = cmd.Start()
 	inR.Close()
@@ -240,11 +241,12 @@ func (t *execTransport) shutdown(grace time.Duration) error {
 	select {
 	case <-t.exited:
 	case <-timer.C:
-		t.cmd.Process.Kill()
+		killGroup(t.cmd)
 		<-t.exited
 		err = fmt.Errorf("adapter: process did not exit within %v after its stdin was closed; killed", grace)
 	}
 	timer.Stop()
+	killGroup(t.cmd) // whatever the adapter started and left behind
 	t.stdout.Close()
 	return err
 }

@@ -33,7 +33,7 @@ func (t *T) quote(s string, n int) string {
 // receives, the keymgmt suite each key it loads; the harness registers the
 // ICS's keys and every key member (luk, initial_key, key, ipek, bdk) it
 // sees on the wire, without a KCV until a suite gives one.
-func (t *T) AddSecret(hexKey, kcv string) { t.sess.Masker.AddSecret(hexKey, kcv) }
+func (t *T) AddSecret(hexKey, kcv string) { t.sess.Masker.AddSecretKCV(hexKey, kcv) }
 
 // learnSecrets registers the hex values of the key members (withheld) of
 // params or a result.
@@ -55,7 +55,7 @@ func (t *T) learnSecrets(v any) {
 		case map[string]any:
 			for k, x := range v {
 				if s, ok := x.(string); ok && withheld[k] && k != "pin" {
-					t.sess.Masker.AddSecret(s, "")
+					t.sess.Masker.AddSecret(s)
 				}
 				walk(x)
 			}
@@ -84,13 +84,13 @@ func (s *Session) learnICSSecrets() {
 				continue
 			}
 			kcv, _ := k.KCV(3)
-			s.Masker.AddSecret(hex.EncodeToString(k.Bytes()), hex.EncodeToString(kcv))
+			s.Masker.AddSecretKCV(hex.EncodeToString(k.Bytes()), hex.EncodeToString(kcv))
 		}
 	}
 	if k := c.KeyMgmt; k != nil {
 		for _, p := range k.Preloaded {
 			if !p.BDK.IsZero() {
-				s.Masker.AddSecret(hex.EncodeToString(p.BDK.Bytes()), hex.EncodeToString(p.BDK.KCV()))
+				s.Masker.AddSecretKCV(hex.EncodeToString(p.BDK.Bytes()), hex.EncodeToString(p.BDK.KCV()))
 			}
 		}
 	}

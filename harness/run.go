@@ -18,6 +18,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/paycert/paycert/reports"
+	"github.com/paycert/paycert/requirements"
 )
 
 // Config selects and configures a run.
@@ -28,6 +29,10 @@ type Config struct {
 	ToolVersion string    // for the report
 	Progress    io.Writer // a line per finished test; nil for none
 	GinkgoLog   io.Writer // Ginkgo's own console output; nil discards it
+	// Signature is the report's signature status from the first write
+	// on (reports.Report.Signature; empty means reports.Unsigned): the
+	// caller signs the directory after Run returns.
+	Signature string
 }
 
 // ErrConfig is wrapped by errors in the run configuration.
@@ -283,10 +288,15 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	defer journal.Close()
+	inputs, err := inputsOf(s, cfg.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	rep := &reports.Report{
-		Schema: reports.Schema, Tool: reports.Tool{Name: "paycert certify", Version: cfg.ToolVersion},
-		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed,
+		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: signatureOf(cfg),
+		Status: reports.StatusIncomplete, Probe: s.ProbeURI(), IUT: s.IUT, Seed: s.Seed, Inputs: inputs,
 		Suites: p.suites, LeftOut: p.leftOut, LabelFilter: cfg.LabelFilter, Start: start.UTC(), Tests: []reports.Result{},
+		Traceability: traceability(requirements.Embedded(), Catalog()),
 	}
 	if err := reports.WriteAll(cfg.OutDir, rep); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -344,4 +354,53 @@ func inconclusive(rep *reports.Report) []string {
 			suite, counts[reports.NotApplicable], counts[reports.Error], counts[reports.Skipped]))
 	}
 	return out
+}
+
+// Unreached writes into cfg.OutDir the report of a run that could not start
+// (the IUT was unreachable, the run was interrupted while opening it, the
+// configuration was refused): status incomplete, the reason, and every test
+// case that cfg selects, each with verdict error and the reason, so that a
+// CI system shows what was not tested and why.
+func Unreached(cfg Config, probe string, seed int64, start time.Time, reason string) (*reports.Report, error) {
+	rep := &reports.Report{
+		Schema: reports.Schema, Tool: toolOf(cfg.ToolVersion), Host: hostName(), Signature: signatureOf(cfg),
+		Status: reports.StatusIncomplete, Probe: probe, Seed: seed, Suites: cfg.Suites,
+		LabelFilter: cfg.LabelFilter, Start: start.UTC(), End: time.Now().UTC(), Tests: []reports.Result{},
+		Warnings:     []string{"the run did not start: " + reason},
+		Traceability: traceability(requirements.Embedded(), Catalog()),
+	}
+	if filter, err := Filter(cfg.Suites, cfg.LabelFilter); err == nil {
+		if lf, err := types.ParseLabelFilter(filter); err == nil {
+			for _, tc := range Catalog() {
+				if lf(labelsOf(tc)) {
+					rep.Tests = append(rep.Tests, reports.Result{
+						ID: tc.ID, Suite: tc.Suite, Title: tc.Title, Requirement: tc.Requirement,
+						Requirements: tc.Requirements, Verdict: reports.Error, Message: "not run: " + reason,
+					})
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return rep, fmt.Errorf("report directory: %w", err)
+	}
+	journal, err := reports.OpenJournal(filepath.Join(cfg.OutDir, "results.jsonl"))
+	if err != nil {
+		return rep, err
+	}
+	defer journal.Close()
+	for _, res := range rep.Tests {
+		if err := journal.Append(res); err != nil {
+			return rep, err
+		}
+	}
+	return rep, reports.WriteAll(cfg.OutDir, rep)
+}
+
+// signatureOf is the report's signature status for cfg.
+func signatureOf(cfg Config) string {
+	if cfg.Signature == "" {
+		return reports.Unsigned
+	}
+	return cfg.Signature
 }

@@ -30,6 +30,12 @@ type ICS struct {
 	EMV            *EMV          // emv: the card suite
 	Token          *TokenService // token: the token service suite
 	KeyMgmt        *KeyMgmt      // keymgmt: the DUKPT PIN pad suite
+
+	// Made by Parse, so that the ICS never holds its document (with the
+	// keys in clear) in a field that printing it would show.
+	sha256    string // of the document as parsed
+	redacted  []byte // the document redacted (Redacted)
+	redactErr error
 }
 
 // Implementation identifies the implementation under test.

@@ -109,6 +109,8 @@ func Parse(data []byte, name string) (res *ICS, err error) {
 		return nil, c.joined()
 	}
 	out.Source = name
+	out.sha256 = digest(data)
+	out.redacted, out.redactErr = out.redact(data)
 	return out, nil
 }
 

@@ -58,7 +58,8 @@ type Fault struct {
 	Hostile bool `json:"hostile,omitempty"`
 	// Unreachable, with Hostile, says that the faulted IUT cannot even be
 	// opened (it never answers hello): certify exits 3 before any test
-	// case runs, naming the exchange, and writes no report.
+	// case runs, naming the exchange, and its report says the run did not
+	// start (status incomplete), every selected test case an error.
 	Unreachable bool `json:"unreachable,omitempty"`
 }
 

@@ -4,6 +4,7 @@
 package mask
 
 import (
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -83,8 +84,10 @@ type Masker struct {
 	secrets []secret
 }
 
-// secret is a key the run knows, in upper-case hex, and what replaces it.
+// secret is a key the run knows: its value, in upper-case hex, and what
+// replaces it in a text.
 type secret struct {
+	b         []byte
 	hex, with string
 }
 
@@ -92,16 +95,24 @@ type secret struct {
 // DES key); shorter strings would mask ordinary data.
 const MinSecretHex = 16
 
-// AddSecret registers a key the run knows (an ICS test key, a limited-use
-// key or an initial key seen on the wire), in hex, with its key check
-// value: wherever it occurs in a text, in upper or lower case, it is
-// replaced by "(key, KCV <kcv>)", or "(key withheld)" when kcv is empty.
-// An IUT that quotes a key in an error message thus leaks only its KCV.
-func (m *Masker) AddSecret(hexKey, kcv string) {
-	h := strings.ToUpper(strings.TrimSpace(hexKey))
-	if len(h) < MinSecretHex || strings.Trim(h, "0123456789ABCDEF") != "" {
+// AddSecret registers a secret value, hex-encoded (a key the run knows:
+// an ICS test key, or a key seen on the wire), that no file the run writes
+// may contain: Text replaces it, in any letter case, with "(key
+// withheld)", and the registry (Secrets) is what the leak scan looks for
+// before a report is signed. Values that are not hex or shorter than 8
+// bytes are ignored.
+func (m *Masker) AddSecret(hexValue string) { m.AddSecretKCV(hexValue, "") }
+
+// AddSecretKCV is AddSecret for a key whose check value the run knows:
+// Text replaces the key with "(key, KCV <kcv>)", so an IUT that quotes the
+// key in an error message leaks only its KCV. A later registration with a
+// KCV gives one to a key registered without.
+func (m *Masker) AddSecretKCV(hexValue, kcv string) {
+	b, err := hex.DecodeString(strings.TrimSpace(hexValue))
+	if err != nil || 2*len(b) < MinSecretHex {
 		return
 	}
+	h := strings.ToUpper(hex.EncodeToString(b))
 	with := "(key withheld)"
 	if kcv != "" {
 		with = "(key, KCV " + strings.ToUpper(kcv) + ")"
@@ -116,16 +127,21 @@ func (m *Masker) AddSecret(hexKey, kcv string) {
 			return
 		}
 	}
-	m.secrets = append(m.secrets, secret{h, with})
+	m.secrets = append(m.secrets, secret{b, h, with})
 	// Longest first, so that a key containing another is replaced whole.
 	slices.SortStableFunc(m.secrets, func(a, b secret) int { return len(b.hex) - len(a.hex) })
 }
 
-// Secrets returns the number of secrets registered.
-func (m *Masker) Secrets() int {
+// Secrets returns copies of the values registered with AddSecret and
+// AddSecretKCV.
+func (m *Masker) Secrets() [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.secrets)
+	out := make([][]byte, len(m.secrets))
+	for i, k := range m.secrets {
+		out[i] = append([]byte(nil), k.b...)
+	}
+	return out
 }
 
 // replaceFold replaces every occurrence of the upper-case hex string old
@@ -202,4 +218,12 @@ func (m *Masker) Text(s string) string {
 		s = strings.ReplaceAll(s, k, PAN(k))
 	}
 	return Text(s)
+}
+
+// PANs returns the PANs registered with Add, in the order they were first
+// added.
+func (m *Masker) PANs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.known...)
 }

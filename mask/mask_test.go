@@ -78,9 +78,10 @@ func FuzzText(f *testing.F) {
 func TestAddSecret(t *testing.T) {
 	var m Masker
 	key := "0123456789ABCDEFFEDCBA9876543210"
-	m.AddSecret(key, "08d7b4")
-	m.AddSecret("ABCD", "x") // too short to be a key: ignored
-	m.AddSecret("not hex at all, not hex", "x")
+	m.AddSecret(key)
+	m.AddSecretKCV(key, "08d7b4") // gives the key its KCV
+	m.AddSecretKCV("ABCD", "x")   // too short to be a key: ignored
+	m.AddSecretKCV("not hex at all, not hex", "x")
 	for _, in := range []string{
 		"internal error: key " + key + " rejected",
 		"internal error: key " + strings.ToLower(key) + " rejected",
@@ -91,11 +92,11 @@ func TestAddSecret(t *testing.T) {
 			t.Errorf("Text(%q) = %q", in, got)
 		}
 	}
-	if m.Secrets() != 1 {
-		t.Errorf("Secrets() = %d, want 1", m.Secrets())
+	if len(m.Secrets()) != 1 {
+		t.Errorf("Secrets() = %x, want 1", m.Secrets())
 	}
 	var n Masker
-	n.AddSecret(key, "")
+	n.AddSecret(key)
 	if got := n.Text("k=" + key); got != "k=(key withheld)" {
 		t.Errorf("no KCV: %q", got)
 	}
@@ -108,5 +109,29 @@ func TestBound(t *testing.T) {
 	got := Bound(strings.Repeat("é", 600), 513)
 	if !strings.HasSuffix(got, "… (688 bytes cut)") || !strings.HasPrefix(got, "éé") {
 		t.Errorf("Bound = %q", got[len(got)-30:])
+	}
+}
+
+func TestMaskerRegistries(t *testing.T) {
+	var m Masker
+	m.Add("6222021234567890128F")
+	m.Add("6222021234567890128")
+	if got := m.PANs(); len(got) != 1 || got[0] != "6222021234567890128" {
+		t.Errorf("PANs() = %q", got)
+	}
+	m.AddSecret("0123456789ABCDEFFEDCBA9876543210")
+	m.AddSecret("0123456789abcdeffedcba9876543210") // the same value
+	m.AddSecret("not hex")
+	m.AddSecret("0102") // too short to be a key
+	s := m.Secrets()
+	if len(s) != 1 || len(s[0]) != 16 || s[0][0] != 0x01 {
+		t.Fatalf("Secrets() = %x", s)
+	}
+	s[0][0] = 0xFF // a copy
+	if m.Secrets()[0][0] != 0x01 {
+		t.Error("Secrets returned the registry's own slice")
+	}
+	if got := m.Text("key 0123456789ABCDEFFEDCBA9876543210"); got != "key (key withheld)" {
+		t.Errorf("Text left a secret: %q", got)
 	}
 }

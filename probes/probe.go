@@ -107,7 +107,8 @@ func Open(ctx context.Context, uri string) (Card, error) {
 			r, err = vpcd.Dial(cctx, u.Host)
 		} else {
 			var l net.Listener
-			l, warning, err := Listen(ctx, u.Host)
+			var warning string
+			l, warning, err = Listen(ctx, u.Host)
 			if err != nil {
 				return nil, fmt.Errorf("vpcd: %w", err)
 			}

@@ -1,8 +1,11 @@
 // Package reports holds paycert's report model and its renderers.
 //
 // The model is independent of the test framework: a Report lists test
-// results with verdicts, requirement IDs and evidence, and says whether the
-// run completed. Renderers write report.json, junit.xml and summary.txt;
+// results with verdicts, requirement IDs and evidence, says whether the
+// run completed, what was tested with what (tool build, IUT identities,
+// input digests) and traces every catalogued requirement to the test cases
+// that evidence it. Renderers write report.json, junit.xml, summary.txt and
+// report.html;
 // every file is written atomically (a temporary file renamed into place), so
 // a reader sees either the old or the new version, never half of one. A
 // journal (results.jsonl) gets one line per finished test as the run goes.
@@ -63,12 +66,60 @@ type Report struct {
 	Tests        []Result    `json:"tests"`
 	Warnings     []string    `json:"warnings,omitempty"`
 	Extensions   interface{} `json:"extensions,omitempty"`
+	// Host is the name of the machine that ran the tests.
+	Host string `json:"host"`
+	// Inputs are the digests of what the run's verdicts rest on besides
+	// the IUT: the ICS and the embedded vector files.
+	Inputs Inputs `json:"inputs"`
+	// Traceability maps every catalogued requirement to the test cases
+	// that evidence it; Recount fills in their verdicts and its status.
+	Traceability []Trace `json:"traceability"`
+	// Signature states whether the report directory is signed: Unsigned
+	// unless a signer sets it. certify sets it to the key and file of the
+	// signature it writes at the end of the run ("ed25519 KEYID,
+	// attestation.intoto.json"), or to "not signed: REASON" when it
+	// refused to sign (a leak scan finding).
+	Signature string `json:"signature"`
 }
 
-// Tool identifies the program that made the report.
+// Unsigned is the Signature of a report nobody signed.
+const Unsigned = "unsigned"
+
+// Inputs names the files a run read, each with its SHA-256.
+type Inputs struct {
+	// ICS is the implementation conformance statement as used, or nil
+	// when the run had none.
+	ICS *ICSInput `json:"ics,omitempty"`
+	// Vectors are the embedded known-answer vector files.
+	Vectors []FileDigest `json:"vectors"`
+}
+
+// ICSInput identifies the ICS of a run.
+type ICSInput struct {
+	Source string `json:"source"` // the name it was read under
+	SHA256 string `json:"sha256"` // of the file as read
+	// Copy is the file in the report directory holding it redacted (keys
+	// as key check values, PANs masked), and CopySHA256 that file's digest.
+	Copy       string `json:"copy"`
+	CopySHA256 string `json:"copySha256"`
+}
+
+// FileDigest is a file's name and hex SHA-256.
+type FileDigest struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// Tool identifies the program that made the report. Revision, Modified
+// and Sum come from the binary's build information; each is "unknown"
+// when the build did not record it (go test, go run).
 type Tool struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Revision  string `json:"revision,omitempty"`  // VCS revision
+	Modified  string `json:"modified,omitempty"`  // "true" when built from a modified work tree
+	Sum       string `json:"sum,omitempty"`       // module checksum
+	GoVersion string `json:"goVersion,omitempty"` // the Go toolchain
 }
 
 // IUT identifies the implementation under test, as far as it was learned.
@@ -133,6 +184,7 @@ func (r *Report) Recount() {
 	}
 	r.Summary = s
 	r.Outcome = r.outcome()
+	r.retrace()
 }
 
 // Outcomes of a run, as Outcome states them.

@@ -12,7 +12,7 @@ import (
 
 func sample() *Report {
 	return &Report{
-		Schema: Schema, Tool: Tool{"paycert certify", "test"}, Status: StatusComplete, Probe: "ref:", Seed: 7,
+		Schema: Schema, Tool: Tool{Name: "paycert certify", Version: "test"}, Signature: Unsigned, Status: StatusComplete, Probe: "ref:", Seed: 7,
 		Tests: []Result{
 			{ID: "EMV-ONL-001", Suite: "emv", Title: "no TC", Requirement: "A cloud card MUST NOT return a TC.", Requirements: []string{"SEED-Q3"}, Verdict: Pass, Duration: time.Millisecond},
 			{ID: "EMV-EC-001", Suite: "emv", Title: "no 9F74", Requirement: "A cloud card MUST NOT return 9F74.", Verdict: Fail, Message: "9F74 present\nmore detail", Evidence: []Evidence{{"apdu", "C: 80A8 R: 9000"}}},
@@ -20,6 +20,30 @@ func sample() *Report {
 			{ID: "KEY-EXH-001", Suite: "keymgmt", Title: "exhaustive", Requirement: "R", Verdict: Error, Message: "stalled"},
 			{ID: "EMV-SEL-001", Suite: "emv", Title: "sel", Requirement: "R", Verdict: Skipped},
 		},
+		Traceability: []Trace{
+			{ID: "SEED-Q3", Cases: []TraceCase{{ID: "EMV-ONL-001"}}},
+			{ID: "SEED-Q3 no offline e-cash", Cases: []TraceCase{{ID: "EMV-ONL-001"}, {ID: "EMV-EC-001"}}},
+			{ID: "SEED-Q6 limited-use keys", Cases: []TraceCase{{ID: "TOK-TTL-001"}, {ID: "TOK-OTHER-001"}}},
+			{ID: "PCI PIN 18-3", Cases: []TraceCase{{ID: "EMV-ONL-001"}, {ID: "KEY-EXH-001"}}},
+			{ID: "PCI DSS v4.0.1 3.3.1"},
+		},
+	}
+}
+
+func TestTraceability(t *testing.T) {
+	r := sample()
+	r.Recount()
+	want := []string{Satisfied, NotSatisfied, NotTested, NotTested, NotCovered}
+	for i, tr := range r.Traceability {
+		if tr.Status != want[i] {
+			t.Errorf("%s: status %s, want %s (%+v)", tr.ID, tr.Status, want[i], tr.Cases)
+		}
+	}
+	if v := r.Traceability[2].Cases[1].Verdict; v != NotRun {
+		t.Errorf("a test case the run did not include has verdict %q", v)
+	}
+	if got := r.TraceCounts(); got[NotTested] != 2 || got[Satisfied] != 1 {
+		t.Errorf("counts %v", got)
 	}
 }
 
@@ -74,7 +98,7 @@ func TestWriteAll(t *testing.T) {
 	if err := xml.Unmarshal(x, &js); err != nil {
 		t.Fatal(err)
 	}
-	if js.Tests != 5 || js.Failures != 1 || js.Errors != 1 || len(js.Suites) != 3 {
+	if js.Tests != 5 || js.Failures != 1 || js.Errors != 1 || len(js.Suites) != 3 || js.Outcome != OutcomeFail {
 		t.Errorf("junit: %+v", js)
 	}
 	s, _ := os.ReadFile(filepath.Join(dir, "summary.txt"))
@@ -137,8 +161,13 @@ func TestSummaryHeader(t *testing.T) {
 	r.Recount()
 	s := Summarize(r)
 	first, _, _ := strings.Cut(s, "\n")
-	if !strings.Contains(first, "FAIL") {
-		t.Errorf("first line %q does not state the outcome", first)
+	if !strings.HasPrefix(first, "FAIL — 5 test cases: 1 passed, 1 failed") || !strings.Contains(first, "5 requirements: 1 satisfied, 1 not satisfied, 2 not tested, 1 not covered") {
+		t.Errorf("first line %q does not state the outcome with its counts", first)
+	}
+	for _, want := range []string{"Evidence (test case verdict)", "NOT-SATISFIED", "EMV-EC-001 fail", "no test case", "signature: unsigned"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
 	}
 	var header string
 	for _, line := range strings.Split(s, "\n") {

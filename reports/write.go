@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -9,9 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same
@@ -53,7 +49,8 @@ func JSON(r *Report) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteAll writes report.json, junit.xml and summary.txt into dir.
+// WriteAll recounts the report and writes report.json, junit.xml,
+// summary.txt and report.html into dir, each atomically.
 func WriteAll(dir string, r *Report) error {
 	r.Recount()
 	j, err := JSON(r)
@@ -70,7 +67,14 @@ func WriteAll(dir string, r *Report) error {
 	if err := WriteFileAtomic(filepath.Join(dir, "junit.xml"), x); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, "summary.txt"), []byte(Summarize(r)))
+	if err := WriteFileAtomic(filepath.Join(dir, "summary.txt"), []byte(Summarize(r))); err != nil {
+		return err
+	}
+	h, err := HTML(r)
+	if err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, "report.html"), h)
 }
 
 // Journal appends one JSON line per finished test to a file, synced after
@@ -107,75 +111,11 @@ func (j *Journal) Append(r Result) error {
 // Close closes the journal.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// Summarize renders the full verdict table, with each test's requirement
-// statement and requirement IDs, and the totals, as plain text.
-func Summarize(r *Report) string { return summarize(r, true) }
-
-// Brief renders a compact verdict table (ID, verdict, title, reason) and the
-// totals, for terminals.
-func Brief(r *Report) string { return summarize(r, false) }
-
-func summarize(r *Report, full bool) string {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "paycert %s — %s — %s\n", r.Tool.Version, strings.ToUpper(r.Outcome), r.Status)
-	fmt.Fprintf(&buf, "probe: %s", r.Probe)
-	if r.IUT.Product != "" {
-		fmt.Fprintf(&buf, "  IUT: %s %s %s", r.IUT.Vendor, r.IUT.Product, r.IUT.Version)
-	}
-	fmt.Fprintf(&buf, "  seed: %d\n", r.Seed)
-	header := []string{"Test case", "Verdict", "Requirement", "Requirement IDs"}
-	if !full {
-		header = []string{"Test case", "Verdict", "Title"}
-	}
-	t := tablewriter.NewTable(&buf,
-		tablewriter.WithHeaderAutoFormat(tw.Off), // "Requirement IDs", not "REQUIREMENT I DS"
-		tablewriter.WithHeader(header),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithMaxWidth(150),
-	)
-	for _, res := range r.Tests {
-		if res.Verdict == Skipped {
-			continue
-		}
-		req := res.Requirement
-		if !full {
-			req = res.Title
-		}
-		if res.Message != "" && res.Verdict != Pass {
-			req += "\n→ " + firstLine(res.Message)
-		}
-		row := []string{res.ID, strings.ToUpper(string(res.Verdict)), req}
-		if full {
-			row = append(row, strings.Join(res.Requirements, "\n"))
-		}
-		t.Append(row)
-	}
-	t.Render()
-	s := r.Summary
-	fmt.Fprintf(&buf, "%d test cases: %d passed, %d failed, %d errors, %d not applicable, %d skipped\n",
-		s.Total, s.Pass, s.Fail, s.Error, s.NotApplicable, s.Skipped)
-	for _, w := range r.Inconclusive {
-		fmt.Fprintf(&buf, "inconclusive: %s\n", w)
-	}
-	for _, w := range r.LeftOut {
-		fmt.Fprintf(&buf, "left out: %s\n", w)
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(&buf, "warning: %s\n", w)
-	}
-	return buf.String()
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
-
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	// Outcome is the run's overall verdict (Report.Outcome).
+	Outcome  string       `xml:"outcome,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
@@ -211,9 +151,11 @@ type junitSkip struct {
 	Message string `xml:"message,attr"`
 }
 
-// JUnit renders the report as JUnit XML, one testsuite per paycert suite.
+// JUnit renders the report as JUnit XML, one testsuite per paycert suite;
+// the testsuites element carries the run's overall verdict as its outcome
+// attribute.
 func JUnit(r *Report) ([]byte, error) {
-	out := junitSuites{}
+	out := junitSuites{Name: "paycert", Outcome: r.Outcome}
 	idx := map[string]int{}
 	for _, res := range r.Tests {
 		i, ok := idx[res.Suite]

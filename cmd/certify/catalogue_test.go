@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/paycert/paycert/harness"
+	"github.com/paycert/paycert/requirements"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/catalogue.yaml from the binary's catalogue")
@@ -32,6 +35,20 @@ func TestCatalogue(t *testing.T) {
 	}
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Errorf("the catalogue differs from %s; review the change and run go test ./cmd/certify -run TestCatalogue -update\n%s", catalogueFile, firstDiff(string(want), got.String()))
+	}
+}
+
+// TestCatalogueRequirements checks that every requirement ID a test case
+// cites is in the requirements catalogue, so that every report's
+// traceability matrix can name its source.
+func TestCatalogueRequirements(t *testing.T) {
+	cat := requirements.Embedded()
+	for _, tc := range harness.Catalog() {
+		for _, id := range tc.Requirements {
+			if _, ok := cat.Lookup(id); !ok {
+				t.Errorf("%s cites %q, which requirements/requirements.yaml does not list", tc.ID, id)
+			}
+		}
 	}
 }
 

@@ -104,15 +104,18 @@ func (h hostileRun) check(t *testing.T) {
 	if h.marker != "" {
 		checkNoProcess(t, h.marker)
 	}
+	wantStatus := reports.StatusComplete
 	if f.Unreachable {
 		if !strings.Contains(stdout.String(), "IUT unreachable") || !strings.Contains(stdout.String(), "hello") {
 			t.Errorf("%s: the output does not say that hello went unanswered:\n%s", f.Name, stdout.String())
 		}
-		return
+		// The run never started: its report says so (incomplete) and
+		// lists every selected test case as an error with the reason.
+		wantStatus = reports.StatusIncomplete
 	}
 	r := readReport(t, out)
-	if r.Status != reports.StatusComplete {
-		t.Errorf("%s: report status %s, want complete", f.Name, r.Status)
+	if r.Status != wantStatus {
+		t.Errorf("%s: report status %s, want %s", f.Name, r.Status, wantStatus)
 	}
 	var got []string
 	for _, res := range r.Tests {

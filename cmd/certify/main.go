@@ -71,7 +71,7 @@ reference cloud card.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newRunCmd(), newListCmd(), newFaultsCmd(), newServeCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newListCmd(), newFaultsCmd(), newServeCmd(), newVersionCmd(), newKeygenCmd(), newVerifyCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paycert/paycert/adapter"
+	"github.com/paycert/paycert/attest"
 	"github.com/paycert/paycert/harness"
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/probes"
@@ -21,24 +25,34 @@ import (
 )
 
 // loadICS reads the ICS named by --ics: a file, "default" for the embedded
-// one, or nothing, in which case ref: alone gets the default.
-func loadICS(name string, uris []string) (*ics.ICS, error) {
+// one, or nothing, in which case ref: alone gets the default. It returns
+// the ICS's bytes too, whose digest the signed report names.
+func loadICS(name string, uris []string) (*ics.ICS, []byte, error) {
 	switch name {
 	case "default":
-		return ics.Default(), nil
+		return ics.Default(), ics.DefaultYAML(), nil
 	case "":
 		for _, u := range uris {
 			if !strings.HasPrefix(u, "ref:") {
-				return nil, nil
+				return nil, nil, nil
 			}
 		}
-		return ics.Default(), nil
+		return ics.Default(), ics.DefaultYAML(), nil
 	}
-	c, err := ics.Load(name)
+	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("--ics: %w", err)
+		return nil, nil, fmt.Errorf("--ics: ics: %w", err)
 	}
-	return c, nil
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, ics.MaxSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--ics: ics: %s: %w", name, err)
+	}
+	c, err := ics.Parse(data, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--ics: %w", err)
+	}
+	return c, data, nil
 }
 
 type runFlags struct {
@@ -49,6 +63,7 @@ type runFlags struct {
 	seed    int64
 	verbose bool
 	ics     string
+	signKey string
 }
 
 func newRunCmd() *cobra.Command {
@@ -73,6 +88,7 @@ configuration error, 3 the IUT was unreachable or a test ended in error.`,
 	fl.StringVar(&f.out, "out", "", "report directory (default: a new directory under ./certify-reports/)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for test order and random data (default: from the clock; printed in the report)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print Ginkgo's own output")
+	fl.StringVar(&f.signKey, "sign-key", "", "sign the report directory with this Ed25519 key (from certify keygen; default $"+signKeyEnv+"); without one the report says unsigned")
 	fl.StringVar(&f.ics, "ics", "", "the implementation conformance statement (YAML, see docs/ics.md); \"default\" is the reference IUTs' own, which ref: uses when none is given")
 	return c
 }
@@ -81,27 +97,70 @@ func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 
-func doRun(c *cobra.Command, f runFlags) error {
+func doRun(c *cobra.Command, f runFlags) (err error) {
 	start := time.Now()
 	probes.Warn = func(w string) { fmt.Fprintf(c.ErrOrStderr(), "certify: warning: %s\n", w) }
 	if f.seed == 0 {
 		f.seed = start.UnixNano() % 1_000_000_000
 	}
-	if _, err := harness.Filter(f.suites, f.filter); err != nil {
-		return &exitError{exitUsage, err}
-	}
-	conf, err := loadICS(f.ics, f.probes)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
 	if f.out == "" {
 		f.out = filepath.Join("certify-reports", start.UTC().Format("20060102T150405Z")+fmt.Sprintf("-%d", os.Getpid()))
 	}
-	ctx, cancel := context.WithTimeout(c.Context(), 2*time.Minute)
+	// Every exit path writes a report: one that ends before the suites ran
+	// writes the report of a run that did not start, with the reason.
+	// It is signed like any other when a key was given.
+	var (
+		ran     bool
+		conf    *ics.ICS
+		icsData []byte
+		signer  *attest.Signer
+	)
+	defer func() {
+		if err == nil || ran {
+			return
+		}
+		probe := strings.Join(f.probes, " ")
+		cfg := harness.Config{Suites: f.suites, LabelFilter: f.filter, OutDir: f.out, ToolVersion: version(), Signature: signatureStatus(signer)}
+		rep, werr := harness.Unreached(cfg, probe, f.seed, start, err.Error())
+		if werr != nil {
+			fmt.Fprintf(c.ErrOrStderr(), "certify: writing the report: %v\n", werr)
+			return
+		}
+		if signer != nil {
+			sess := harness.NewSession(probe, nil, f.seed)
+			if conf != nil {
+				registerICSSecrets(sess, conf)
+			}
+			if serr := signBundle(context.WithoutCancel(c.Context()), f.out, signer, sess, rep, runConfiguration(f.ics, icsData)); serr != nil {
+				fmt.Fprintf(c.ErrOrStderr(), "certify: %v\n", serr)
+			}
+		}
+	}()
+	if _, err := harness.Filter(f.suites, f.filter); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	conf, icsData, err = loadICS(f.ics, f.probes)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	signer, err = loadSignKey(f.signKey)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	// SIGINT and SIGTERM end the opening of the IUTs at once (each wait
+	// yields to ctx); during the suites Ginkgo's own handler interrupts the
+	// test in flight. Either way the report is written and the adapter
+	// processes paycert started are stopped (set.Close).
+	sigCtx, stopSignals := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithTimeout(sigCtx, 2*time.Minute)
 	defer cancel()
 	set, err := target.Open(ctx, f.probes, adapter.WithClientInfo("paycert certify", version()))
 	if err != nil {
-		if errors.Is(err, probes.ErrUsage) {
+		switch {
+		case sigCtx.Err() != nil:
+			return &exitError{exitIUT, errors.New("interrupted while opening the IUT")}
+		case errors.Is(err, probes.ErrUsage):
 			return &exitError{exitUsage, err}
 		}
 		return &exitError{exitIUT, fmt.Errorf("IUT unreachable: %w", err)}
@@ -124,12 +183,16 @@ func doRun(c *cobra.Command, f runFlags) error {
 			s.IUT.Details["ics."+k] = v
 		}
 		s.IUT.Details["ics"] = conf.Source
+		registerICSSecrets(s, conf)
 	}
 	out := c.OutOrStdout()
 	if set.Card != nil {
 		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
 		atr, err := set.Card.Reset(rctx)
 		rcancel()
+		if sigCtx.Err() != nil {
+			return &exitError{exitIUT, errors.New("interrupted while resetting the card")}
+		}
 		if err != nil {
 			return &exitError{exitIUT, fmt.Errorf("IUT unreachable: reset: %w", err)}
 		}
@@ -150,20 +213,39 @@ func doRun(c *cobra.Command, f runFlags) error {
 		}
 	}
 	fmt.Fprintf(out, "suites %s, seed %d\n", strings.Join(f.suites, ","), f.seed)
-	cfg := harness.Config{Suites: f.suites, LabelFilter: f.filter, OutDir: f.out, ToolVersion: version(), Progress: out}
+	cfg := harness.Config{Suites: f.suites, LabelFilter: f.filter, OutDir: f.out, ToolVersion: version(), Progress: out, Signature: signatureStatus(signer)}
 	if f.verbose {
 		cfg.GinkgoLog = c.ErrOrStderr()
 	}
 	rep, err := harness.Run(s, cfg, start)
-	if err != nil {
+	ran = rep != nil
+	if err != nil && rep == nil {
 		if errors.Is(err, harness.ErrConfig) {
 			return &exitError{exitUsage, err}
 		}
 		return &exitError{exitIUT, err}
 	}
+	// A report was written: sign it, whatever the run's outcome.
+	var signErr error
+	if signer != nil {
+		icsName := ""
+		if conf != nil {
+			icsName = conf.Source
+		}
+		signErr = signBundle(context.WithoutCancel(c.Context()), f.out, signer, s, rep, runConfiguration(icsName, icsData))
+	}
 	fmt.Fprintln(out)
 	fmt.Fprint(out, reports.Brief(rep))
 	fmt.Fprintf(out, "reports: %s\n", f.out)
+	switch {
+	case err != nil:
+		if signErr != nil {
+			err = fmt.Errorf("%w; %v", err, signErr)
+		}
+		return &exitError{exitIUT, err}
+	case signErr != nil:
+		return signErr
+	}
 	if code := rep.ExitCode(); code != exitPass {
 		return &exitError{code, errors.New("")}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycert/paycert/attest"
 	"github.com/paycert/paycert/probes/vpcd"
 	"github.com/paycert/paycert/reports"
 )
@@ -99,8 +100,12 @@ func TestStallingIUT(t *testing.T) {
 func TestInterruptedRun(t *testing.T) {
 	addr := stallingCard(t)
 	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "k")
+	if code, msg := certify(t, "keygen", "--key", key); code != 0 {
+		t.Fatalf("keygen: %s", msg)
+	}
 	selected := map[string]bool{"EMV-SEL-001": true, "EMV-ONL-001": true}
-	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--label-filter", "tc:EMV-SEL-001 || tc:EMV-ONL-001", "--out", out)
+	cmd := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--label-filter", "tc:EMV-SEL-001 || tc:EMV-ONL-001", "--out", out, "--sign-key", key)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +142,13 @@ func TestInterruptedRun(t *testing.T) {
 		if !selected[res.ID] {
 			t.Errorf("the report lists %s (%s), which the filter did not select", res.ID, res.Verdict)
 		}
+	}
+	// The interrupted run is signed too, and its predicate says incomplete.
+	if code, msg := certify(t, "verify", out, "--pub", key+".pub"); code != 0 || !strings.Contains(msg, "attested verdict: WARNED (outcome inconclusive, run incomplete)") {
+		t.Fatalf("verify: exit %d\n%s", code, msg)
+	}
+	if p := readStatement(t, out).Predicate; p.Status != reports.StatusIncomplete || p.Result != attest.Warned {
+		t.Fatalf("predicate %+v", p)
 	}
 }
 
