@@ -1,6 +1,8 @@
 package adapter
 
 import (
+	"go.uber.org/goleak"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -26,7 +28,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(testModeEnv); mode != "" {
 		os.Exit(runTestAdapter(mode))
 	}
-	os.Exit(m.Run())
+	// No test may leave a goroutine behind: a client's reader, a server's
+	// connection or an exec'd adapter's waiter.
+	goleak.VerifyTestMain(m)
 }
 
 func runTestAdapter(mode string) int {

@@ -215,11 +215,22 @@ func (s *Server) ServeStdio(ctx context.Context) error {
 // (hello done). The server runs until the client is closed or ctx is done;
 // Close waits for it.
 func Pipe(ctx context.Context, s *Server, opts ...Option) (*Client, error) {
+	return PipeWrap(ctx, s, nil, opts...)
+}
+
+// PipeWrap is Pipe with the server's end of the pipe passed through wrap
+// (when not nil) before the server reads it: a reference IUT that
+// misbehaves on the wire (iut/hostile) is served this way.
+func PipeWrap(ctx context.Context, s *Server, wrap func(net.Conn) net.Conn, opts ...Option) (*Client, error) {
 	cc, sc := net.Pipe()
+	var srv net.Conn = sc
+	if wrap != nil {
+		srv = wrap(sc)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.ServeConn(ctx, sc)
+		s.ServeConn(ctx, srv)
 		sc.Close()
 	}()
 	return newClient(ctx, &connTransport{Conn: cc, after: func() { <-done }}, buildOptions(opts))

@@ -94,6 +94,7 @@ func (t *T) call(role, method string, params, result any, invalid bool) error {
 	for _, v := range []any{params, result} {
 		t.learn(v)
 	}
+	t.learnSecrets(params)
 	ctx, cancel := context.WithTimeout(t.ctx, ExchangeTimeout)
 	defer cancel()
 	start := time.Now()
@@ -115,12 +116,13 @@ func (t *T) call(role, method string, params, result any, invalid bool) error {
 	}
 	d := time.Since(start).Round(time.Microsecond)
 	if err != nil {
-		t.evidence("rpc", fmt.Sprintf("%s %s -> error: %v (%s)", method, render(params), err, d))
+		t.evidence("rpc", fmt.Sprintf("%s %s -> error: %s (%s)", method, render(params), t.quote(err.Error(), MaxQuoted), d))
 		t.judge(role, method, err, invalid)
 		return err
 	}
 	t.learn(result)
-	t.evidence("rpc", fmt.Sprintf("%s %s -> %s (%s)", method, render(params), render(result), d))
+	t.learnSecrets(result)
+	t.evidence("rpc", fmt.Sprintf("%s %s -> %s (%s)", method, render(params), t.quote(render(result), MaxQuotedResult), d))
 	return nil
 }
 
@@ -181,25 +183,29 @@ func (t *T) host(role, method string) *adapter.Client {
 
 // judge ends the test for every error but a refusal (see Call) and, when
 // the request was invalid on purpose, an invalid-params answer.
+//
+// The error's text, which quotes the IUT, is masked (known PANs and keys)
+// and bounded to MaxQuoted bytes before it becomes the message.
 func (t *T) judge(role, method string, err error, invalid bool) {
 	if adapter.IsRefusal(err) {
 		return
 	}
+	msg := t.quote(err.Error(), MaxQuoted)
 	if code, ok := adapter.ErrorCode(err); ok {
 		switch {
 		case code == adapter.CodeInvalidParams && invalid:
 			return
 		case code == adapter.CodeMethodNotFound:
-			t.Failf("%v: the %s IUT declares %s, so it must implement it", err, role, method)
+			t.Failf("%s: the %s IUT declares %s, so it must implement it", msg, role, method)
 		case code == adapter.CodeInvalidParams:
-			t.Failf("%v: the %s IUT rejected a valid request", err, role)
+			t.Failf("%s: the %s IUT rejected a valid request", msg, role)
 		}
-		t.Errorf("%v", err)
+		t.Errorf("%s", msg)
 	}
 	if errors.Is(err, adapter.ErrProtocol) && !errors.Is(err, adapter.ErrBroken) {
-		t.Failf("%v: the result does not fit the method's contract", err)
+		t.Failf("%s: the result does not fit the method's contract", msg)
 	}
-	t.Errorf("%v", err)
+	t.Errorf("%s", msg)
 }
 
 // learn registers the PANs v carries with the masker.

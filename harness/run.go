@@ -303,6 +303,7 @@ func execute(t ginkgo.GinkgoTestingT, s *Session, cfg Config, sc types.SuiteConf
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	r := &run{report: rep, journal: journal, dir: cfg.OutDir, progress: cfg.Progress, bar: newProgress(cfg.Progress), masker: s.Masker.Text, selected: selected}
+	s.learnICSSecrets()
 	setCurrent(s)
 	runMu.Lock()
 	active = r

@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/paycert/paycert/iso7816"
+	"github.com/paycert/paycert/mask"
 	"github.com/paycert/paycert/reports"
 	"github.com/paycert/paycert/tlv"
 )
@@ -180,9 +181,12 @@ func (t *T) TryExchange(cmd iso7816.Command) (iso7816.Response, error) {
 		return iso7816.Response{}, fmt.Errorf("%s: %w", name, err)
 	}
 	t.learnPANs(out)
-	t.evidence("apdu", fmt.Sprintf("%s C: %X  R: %X", name, raw, out))
+	t.evidence("apdu", fmt.Sprintf("%s C: %X  R: %s", name, raw, mask.Bound(fmt.Sprintf("%X", out), MaxQuotedAPDU)))
 	resp, err := iso7816.ParseResponse(out)
 	if err != nil {
+		return iso7816.Response{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := checkRAPDU(raw, resp, len(out)); err != nil {
 		return iso7816.Response{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return resp, nil

@@ -24,6 +24,13 @@ const (
 	HSM    = "hsm" // a PKCS#11 token (probes/pkcs11, iut/hsm)
 )
 
+// Adapter is the IUT of a fault of the adapter protocol itself, which
+// every host-side IUT speaks: "ref:?fault=NAME" applies it to every
+// reference host IUT (the token service and the PIN pad), and both
+// `certify serve tsp` and `certify serve pinpad` take it. It is not a kind
+// that a test case needs.
+const Adapter = "adapter"
+
 // Fault is a named defect of a reference IUT and the test cases it must
 // make fail.
 type Fault struct {
@@ -52,6 +59,19 @@ type Fault struct {
 	// card has no GENERATE AC test) or its kernel reaches a test case by
 	// another path. MustFail is the list for the default profile.
 	MustFailOn map[string][]string `json:"mustFailOn,omitempty"`
+	// Hostile marks a fault that attacks paycert rather than a
+	// requirement: the IUT stalls, drips, disconnects, answers garbage or
+	// leaks its keys (iut/hostile). Such a fault names no MustFail: every
+	// test case its run selects must end in error, never pass or fail, and
+	// certify must exit 3 within the sum of its deadlines with a complete
+	// report, leaving no goroutine or child process behind (cmd/certify's
+	// TestHostile holds it to that; the fault matrix leaves it out).
+	Hostile bool `json:"hostile,omitempty"`
+	// Unreachable, with Hostile, says that the faulted IUT cannot even be
+	// opened (it never answers hello): certify exits 3 before any test
+	// case runs, naming the exchange, and its report says the run did not
+	// start (status incomplete), every selected test case an error.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 // AppliesTo reports whether the fault applies to the card profile.

@@ -6,9 +6,12 @@ package mask
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // PAN masks one primary account number: the first six and last four digits
@@ -162,14 +165,120 @@ func LuhnDigit(digits string) byte {
 	return '0'
 }
 
-// Masker masks known PANs (the card's PAN and token, learned from 5A, 57
-// and 9F6B) wherever they occur in text, including inside hex dumps of
-// TLV data, and then what Text masks. Register every PAN a test learns with Add.
+// Masker masks known secrets (AddSecretKCV) and known PANs (the card's PAN
+// and token, learned from 5A, 57 and 9F6B) wherever they occur in text,
+// including inside hex dumps of TLV data, and then what Text masks.
+// Register every PAN a test learns with Add.
 // A Masker is safe for concurrent use.
 type Masker struct {
 	mu      sync.Mutex
 	known   []string
-	secrets [][]byte
+	secrets []secret
+}
+
+// secret is a key the run knows: its value, in upper-case hex, and what
+// replaces it in a text.
+type secret struct {
+	b         []byte
+	hex, with string
+}
+
+// MinSecretHex is the shortest secret AddSecret registers (a single-length
+// DES key); shorter strings would mask ordinary data.
+const MinSecretHex = 16
+
+// AddSecret registers a secret value, hex-encoded (a key the run knows:
+// an ICS test key, or a key seen on the wire), that no file the run writes
+// may contain: Text replaces it, in any letter case, with "(key
+// withheld)", and the registry (Secrets) is what the leak scan looks for
+// before a report is signed. Values that are not hex or shorter than 8
+// bytes are ignored.
+func (m *Masker) AddSecret(hexValue string) { m.AddSecretKCV(hexValue, "") }
+
+// AddSecretKCV is AddSecret for a key whose check value the run knows:
+// Text replaces the key with "(key, KCV <kcv>)", so an IUT that quotes the
+// key in an error message leaks only its KCV. A later registration with a
+// KCV gives one to a key registered without.
+func (m *Masker) AddSecretKCV(hexValue, kcv string) {
+	b, err := hex.DecodeString(strings.TrimSpace(hexValue))
+	if err != nil || 2*len(b) < MinSecretHex {
+		return
+	}
+	h := strings.ToUpper(hex.EncodeToString(b))
+	with := "(key withheld)"
+	if kcv != "" {
+		with = "(key, KCV " + strings.ToUpper(kcv) + ")"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, k := range m.secrets {
+		if k.hex == h {
+			if kcv != "" {
+				m.secrets[i].with = with
+			}
+			return
+		}
+	}
+	m.secrets = append(m.secrets, secret{b, h, with})
+	// Longest first, so that a key containing another is replaced whole.
+	slices.SortStableFunc(m.secrets, func(a, b secret) int { return len(b.hex) - len(a.hex) })
+}
+
+// Secrets returns copies of the values registered with AddSecret and
+// AddSecretKCV.
+func (m *Masker) Secrets() [][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][]byte, len(m.secrets))
+	for i, k := range m.secrets {
+		out[i] = append([]byte(nil), k.b...)
+	}
+	return out
+}
+
+// replaceFold replaces every occurrence of the upper-case hex string old
+// in s, in any letter case, with new.
+func replaceFold(s, old, new string) string {
+	up := asciiUpper(s)
+	if !strings.Contains(up, old) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(up, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(new)
+		s, up = s[i+len(old):], up[i+len(old):]
+	}
+}
+
+// asciiUpper upper-cases ASCII letters only, so that byte offsets stay.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// Bound cuts s to at most n bytes (on a UTF-8 boundary), saying how much
+// was cut: text quoted from an IUT (an error message, a result) cannot
+// flood a report.
+func Bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes cut)", s[:cut], len(s)-cut)
 }
 
 // Add registers a PAN (digits only; a trailing F pad is dropped).
@@ -192,7 +301,11 @@ func (m *Masker) Add(pan string) {
 func (m *Masker) Text(s string) string {
 	m.mu.Lock()
 	known := append([]string(nil), m.known...)
+	secrets := append([]secret(nil), m.secrets...)
 	m.mu.Unlock()
+	for _, k := range secrets {
+		s = replaceFold(s, k.hex, k.with)
+	}
 	for _, k := range known {
 		s = strings.ReplaceAll(s, k, PAN(k))
 	}
@@ -205,38 +318,6 @@ func (m *Masker) PANs() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.known...)
-}
-
-// AddSecret registers a secret value, hex-encoded (a key the run knows: an
-// ICS test key, or a key seen on the wire), that no file the run writes may
-// contain. It does not change what Text masks: secrets are kept out of the
-// evidence where they are handled (key types print only their check
-// values); the registry is what the leak scan looks for before a report is
-// signed. Values that are not hex or shorter than 8 bytes are ignored.
-func (m *Masker) AddSecret(hexValue string) {
-	b, err := hex.DecodeString(strings.TrimSpace(hexValue))
-	if err != nil || len(b) < 8 {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, k := range m.secrets {
-		if string(k) == string(b) {
-			return
-		}
-	}
-	m.secrets = append(m.secrets, b)
-}
-
-// Secrets returns copies of the values registered with AddSecret.
-func (m *Masker) Secrets() [][]byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([][]byte, len(m.secrets))
-	for i, k := range m.secrets {
-		out[i] = append([]byte(nil), k...)
-	}
-	return out
 }
 
 // Find reports how s carries pan, if it does: "digits" (the PAN's digits,

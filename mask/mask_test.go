@@ -105,6 +105,43 @@ func FuzzText(f *testing.F) {
 	})
 }
 
+func TestAddSecret(t *testing.T) {
+	var m Masker
+	key := "0123456789ABCDEFFEDCBA9876543210"
+	m.AddSecret(key)
+	m.AddSecretKCV(key, "08d7b4") // gives the key its KCV
+	m.AddSecretKCV("ABCD", "x")   // too short to be a key: ignored
+	m.AddSecretKCV("not hex at all, not hex", "x")
+	for _, in := range []string{
+		"internal error: key " + key + " rejected",
+		"internal error: key " + strings.ToLower(key) + " rejected",
+		"internal error: key 0123456789abcdefFEDCBA9876543210 rejected",
+	} {
+		got := m.Text(in)
+		if strings.Contains(strings.ToUpper(got), key) || !strings.Contains(got, "(key, KCV 08D7B4)") {
+			t.Errorf("Text(%q) = %q", in, got)
+		}
+	}
+	if len(m.Secrets()) != 1 {
+		t.Errorf("Secrets() = %x, want 1", m.Secrets())
+	}
+	var n Masker
+	n.AddSecret(key)
+	if got := n.Text("k=" + key); got != "k=(key withheld)" {
+		t.Errorf("no KCV: %q", got)
+	}
+}
+
+func TestBound(t *testing.T) {
+	if got := Bound("short", 512); got != "short" {
+		t.Errorf("Bound = %q", got)
+	}
+	got := Bound(strings.Repeat("é", 600), 513)
+	if !strings.HasSuffix(got, "… (688 bytes cut)") || !strings.HasPrefix(got, "éé") {
+		t.Errorf("Bound = %q", got[len(got)-30:])
+	}
+}
+
 func TestMaskerRegistries(t *testing.T) {
 	var m Masker
 	m.Add("6222021234567890128F")
@@ -124,8 +161,8 @@ func TestMaskerRegistries(t *testing.T) {
 	if m.Secrets()[0][0] != 0x01 {
 		t.Error("Secrets returned the registry's own slice")
 	}
-	if got := m.Text("key 0123456789ABCDEFFEDCBA9876543210"); got != "key 0123456789ABCDEFFEDCBA9876543210" {
-		t.Errorf("Text changed a secret: %q", got)
+	if got := m.Text("key 0123456789ABCDEFFEDCBA9876543210"); got != "key (key withheld)" {
+		t.Errorf("Text left a secret: %q", got)
 	}
 }
 

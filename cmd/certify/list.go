@@ -105,7 +105,11 @@ func newFaultsCmd() *cobra.Command {
 					tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithHeader([]string{"IUT", "Fault", "Breaks", "Must fail"}),
 					tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithMaxWidth(150))
 				for _, f := range all {
-					t.Append([]string{f.IUT, f.Name, f.Breaks, strings.Join(f.MustFail, "\n")})
+					must := strings.Join(f.MustFail, "\n")
+					if f.Hostile {
+						must = "(hostile: every test case ends in error)"
+					}
+					t.Append([]string{f.IUT, f.Name, f.Breaks, must})
 				}
 				t.Render()
 				fmt.Fprintln(c.OutOrStdout(), "Use a fault with: certify run --probe 'ref:?fault=NAME'  or  certify serve card --fault NAME ...")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
+	"github.com/paycert/paycert/iut"
 	"github.com/paycert/paycert/iut/card"
 	"github.com/paycert/paycert/probes/target"
 )
@@ -125,7 +126,7 @@ func TestPCSCEndToEnd(t *testing.T) {
 		t.Errorf("probe = %q", r.Probe)
 	}
 	for _, f := range target.Faults() {
-		if f.IUT != "card" || !slices.Contains(f.Suites, "emv") {
+		if f.IUT != "card" || !slices.Contains(f.Suites, "emv") || f.Hostile {
 			continue // not a fault the emv suite over PC/SC can see
 		}
 		t.Run(f.Name, func(t *testing.T) {
@@ -157,4 +158,32 @@ func TestPCSCEndToEnd(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestPCSCHostile serves the reference card with the hostile card faults
+// that answer at once (garbage, an oversize response, a status word no
+// command can return; `certify serve card --vpcd` into pcscd's vpcd slot)
+// and holds the run over pcsc:// to the hostile rule (TestHostile's check).
+// The faults that stall, drip or disconnect are held to it over vpcd
+// (TestHostile): through pcscd they leave its vpcd driver's slot in a state
+// from which later cards are not seen for many seconds, which would make
+// this test's result depend on pcscd's recovery, not on paycert. It runs
+// after TestPCSCEndToEnd.
+func TestPCSCHostile(t *testing.T) {
+	if err := pcscReady(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but the PC/SC path cannot be tested: %v", err)
+		}
+		t.Skipf("PC/SC path not testable here: %v", err)
+	}
+	for _, f := range target.Faults() {
+		if !f.Hostile || f.IUT != iut.Card || !slices.Contains([]string{"card-garbage", "card-oversize", "card-wrong-sw"}, f.Name) {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			stop := serveCard(t, "", f.Name)
+			defer stop()
+			hostileRun{fault: f, suites: []string{"emv"}, args: []string{"--probe", "pcsc://", "--suite", "emv", "--ics", "default"}}.check(t)
+		})
+	}
 }

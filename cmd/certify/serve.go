@@ -51,7 +51,10 @@ drops it, until interrupted (or after one session with --once).
 --wallet-listen HOST:PORT also serves the card's wallet (role wallet of the
 adapter protocol: wallet.load_luk, wallet.clear) for certify's 'adapter://'
 probe, so that the token suite can load the card with a token service's key
-as it would a vendor's phone.`,
+as it would a vendor's phone.
+
+--fault takes the card's faults and the hostile card faults (card-stall,
+card-drip, ...), which attack the reader instead of a requirement.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if (connect == "") == (listenAddr == "") {
@@ -61,7 +64,11 @@ as it would a vendor's phone.`,
 			if err != nil {
 				return usageErr("serve card: %v", err)
 			}
-			crd, err := card.New(p, fault)
+			cardFault, wrap := fault, hostileCardConn(fault)
+			if wrap != nil {
+				cardFault = "" // the card is sound; its connection is hostile
+			}
+			crd, err := card.New(p, cardFault)
 			if err != nil {
 				return usageErr("serve card: %v", err)
 			}
@@ -86,9 +93,9 @@ as it would a vendor's phone.`,
 				go func() { _ = crd.WalletServer().Serve(ctx, wl) }()
 			}
 			if listenAddr != "" {
-				return serveListen(ctx, c, crd, name, listenAddr, once)
+				return serveListen(ctx, c, crd, wrap, name, listenAddr, once)
 			}
-			return serveConnect(ctx, c, crd, name, connect, once)
+			return serveConnect(ctx, c, crd, wrap, name, connect, once)
 		},
 	}
 	c.Flags().StringVar(&fault, "fault", "", "a named fault (see 'certify faults')")
@@ -97,10 +104,11 @@ as it would a vendor's phone.`,
 	c.Flags().StringVar(&listenAddr, "listen", "", "listen at HOST:PORT for a vpcd reader")
 	c.Flags().BoolVar(&once, "once", false, "exit after the first reader session ends")
 	c.Flags().StringVar(&wallet, "wallet-listen", "", "also serve the card's wallet role (adapter protocol) at HOST:PORT")
+	addTagFlag(c)
 	return c
 }
 
-func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
+func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, wrap func(net.Conn) net.Conn, name, addr string, once bool) error {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(c.ErrOrStderr(), "certify serve card: "+format+"\n", args...)
 	}
@@ -126,6 +134,9 @@ func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, a
 		}
 		backoff, warned = 50*time.Millisecond, false
 		logf("%s inserted in the vpcd reader at %s", name, addr)
+		if wrap != nil {
+			conn = wrap(conn)
+		}
 		err = vpcd.ServeCard(ctx, conn, crd)
 		conn.Close()
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -140,7 +151,7 @@ func serveConnect(ctx context.Context, c *cobra.Command, crd *card.Card, name, a
 	return nil
 }
 
-func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, addr string, once bool) error {
+func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, wrap func(net.Conn) net.Conn, name, addr string, once bool) error {
 	l, err := listen(ctx, c, "serve card", addr)
 	if err != nil {
 		return err
@@ -155,6 +166,9 @@ func serveListen(ctx context.Context, c *cobra.Command, crd *card.Card, name, ad
 				return nil
 			}
 			return &exitError{exitIUT, fmt.Errorf("serve card: accept: %w", err)}
+		}
+		if wrap != nil {
+			conn = wrap(conn)
 		}
 		err = vpcd.ServeCard(ctx, conn, crd)
 		conn.Close()

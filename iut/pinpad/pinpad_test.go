@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -366,55 +365,5 @@ func TestStrongerWorkingKeyAgrees(t *testing.T) {
 	got, err := StrongerWorkingKey(tk.Key().Bytes(), dukpt.KeyUsageDataEncrypt, dukpt.AES256, id, 7)
 	if err != nil || !strings.EqualFold(hex.EncodeToString(got), hex.EncodeToString(want.Bytes())) {
 		t.Errorf("StrongerWorkingKey disagrees with dukpt: %v", err)
-	}
-}
-
-func TestMisbehaviours(t *testing.T) {
-	for _, tc := range []struct {
-		m     string
-		check func(err error) bool
-		want  string
-	}{
-		{MisbehaveMalformedJSON, func(err error) bool { return errors.Is(err, adapter.ErrProtocol) }, "pinpad.encrypt_pin: protocol violation"},
-		{MisbehaveWrongID, func(err error) bool { return errors.Is(err, adapter.ErrProtocol) }, "pinpad.encrypt_pin: protocol violation"},
-		{MisbehaveMissingField, func(err error) bool { return err == nil }, ""},
-		{MisbehaveStall, func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, "pinpad.encrypt_pin: no response: timed out"},
-		{MisbehaveExit, func(err error) bool { return errors.Is(err, adapter.ErrBroken) }, "pinpad.encrypt_pin: no response"},
-	} {
-		t.Run(tc.m, func(t *testing.T) {
-			srv, err := New("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cc, sc := net.Pipe()
-			rw, err := Misbehave(sc, tc.m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { defer close(done); srv.ServeConn(ctx, rw); sc.Close() }()
-			defer func() { cancel(); cc.Close(); <-done }()
-			c, err := adapter.NewClient(ctx, cc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			load(t, c, SchemeTDES, tdesIPEK, tdesIKSN) // not a transaction: answered normally
-			cctx, ccancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			defer ccancel()
-			var r map[string]any
-			err = c.Call(cctx, MethodEncryptPIN, map[string]string{"pin": "1234", "pan": "4012345678909", "format": "iso0"}, &r)
-			if !tc.check(err) || (tc.want != "" && !strings.Contains(err.Error(), tc.want)) {
-				t.Errorf("%s: %v", tc.m, err)
-			}
-			if tc.m == MisbehaveMissingField {
-				if _, ok := r["pin_block"]; ok || r["ksn"] == nil {
-					t.Errorf("missing-field result %v", r)
-				}
-			}
-		})
-	}
-	if _, err := Misbehave(nil, "nope"); err == nil {
-		t.Error("unknown misbehaviour accepted")
 	}
 }

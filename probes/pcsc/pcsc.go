@@ -175,6 +175,23 @@ func (r *Reader) Close() error {
 	defer r.mu.Unlock()
 	if r.broken == nil && r.card != nil {
 		r.card.Disconnect(scard.LeaveCard)
+		return r.sctx.Release()
 	}
-	return r.sctx.Release()
+	// After a failed exchange, the worker goroutine may still be inside
+	// SCardTransmit, waiting for pcscd, which waits for a card that stalls
+	// or drips; pcsc-lite then holds the context's lock, and releasing the
+	// context would wait for the card too. Close waits a moment and then
+	// leaves the release to that goroutine (blocked in the C library; it
+	// ends when pcscd answers or the process exits).
+	done := make(chan error, 1)
+	go func() { done <- r.sctx.Release() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(releaseWait):
+		return fmt.Errorf("pcsc: %w: the reader is still busy with a card that does not answer; the context is released when pcscd answers", r.broken)
+	}
 }
+
+// releaseWait bounds Close's wait for pcscd after a failed exchange.
+const releaseWait = 2 * time.Second

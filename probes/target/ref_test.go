@@ -33,7 +33,7 @@ func TestReferenceServersOutliveOpenContext(t *testing.T) {
 }
 
 // TestFaultCatalogue checks that every reference fault has a unique name,
-// names its IUT kind, suites and test cases, and that ref:?fault=NAME
+// names its IUT kind, suites and test cases (none when it is hostile), and that ref:?fault=NAME
 // faults the IUT that owns it.
 func TestFaultCatalogue(t *testing.T) {
 	seen := map[string]bool{}
@@ -42,7 +42,7 @@ func TestFaultCatalogue(t *testing.T) {
 			t.Errorf("fault name %q is used twice", f.Name)
 		}
 		seen[f.Name] = true
-		if f.IUT == "" || len(f.Suites) == 0 || len(f.MustFail) == 0 || f.Breaks == "" {
+		if f.IUT == "" || len(f.Suites) == 0 || (len(f.MustFail) == 0) != f.Hostile || f.Breaks == "" {
 			t.Errorf("fault %+v is incomplete", f)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"sort"
@@ -29,6 +30,7 @@ import (
 	"github.com/paycert/paycert/ics"
 	"github.com/paycert/paycert/iut"
 	"github.com/paycert/paycert/iut/card"
+	"github.com/paycert/paycert/iut/hostile"
 	"github.com/paycert/paycert/iut/pinpad"
 	"github.com/paycert/paycert/iut/tsp"
 	"github.com/paycert/paycert/probes"
@@ -58,7 +60,7 @@ var refHosts = []refHost{
 // Faults is the catalogue of every reference fault, of every reference
 // IUT, by IUT and name.
 func Faults() []iut.Fault {
-	out := slices.Clone(card.Faults)
+	out := slices.Concat(card.Faults, hostile.Faults)
 	for _, r := range refHosts {
 		out = append(out, r.faults...)
 	}
@@ -291,7 +293,7 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 			return fmt.Errorf("%w %q: unknown fault %q (known: %s)", probes.ErrUsage, uri, fault, strings.Join(iut.Names(all), ", "))
 		}
 		owner = f.IUT
-		if !open[owner] {
+		if owner != iut.Adapter && !open[owner] {
 			return fmt.Errorf("%w %q: fault %q belongs to the reference %s, which only= leaves out", probes.ErrUsage, uri, fault, owner)
 		}
 	}
@@ -301,16 +303,27 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 		}
 	}
 	if open[iut.Card] {
-		cardFault := ""
-		if owner == iut.Card {
-			cardFault = fault
+		var c probes.Card
+		switch {
+		case hostile.IsCard(fault):
+			c, err = openHostileCard(ctx, s.life, fault)
+		case owner == iut.Card:
+			c, err = probes.Open(ctx, ref.URI(profile, fault))
+		default:
+			c, err = probes.Open(ctx, ref.URI(profile, ""))
 		}
-		c, err := probes.Open(ctx, ref.URI(profile, cardFault))
 		if err != nil {
 			return err
 		}
 		if err := s.setCard(c); err != nil {
 			return err
+		}
+	}
+	var wrap func(net.Conn) net.Conn
+	if hostile.IsAdapter(fault) {
+		wrap = func(c net.Conn) net.Conn {
+			hc, _ := hostile.AdapterConn(c, fault)
+			return hc
 		}
 	}
 	for _, r := range refHosts {
@@ -325,11 +338,11 @@ func (s *Set) openRef(ctx context.Context, uri string, opts []adapter.Option) er
 		if err != nil {
 			return fmt.Errorf("%w: reference %s: %w", probes.ErrUsage, r.role, err)
 		}
-		cl, err := adapter.Pipe(s.life, srv, opts...)
+		cl, err := adapter.PipeWrap(s.life, srv, wrap, opts...)
 		if err != nil {
 			return fmt.Errorf("%w: reference %s: %w", probes.ErrTransport, r.role, err)
 		}
-		redial := func(context.Context) (*adapter.Client, error) { return adapter.Pipe(s.life, srv, opts...) }
+		redial := func(context.Context) (*adapter.Client, error) { return adapter.PipeWrap(s.life, srv, wrap, opts...) }
 		if err := s.addHost(cl, "ref:", redial); err != nil {
 			return err
 		}

@@ -111,13 +111,18 @@ func TestReaderAndCard(t *testing.T) {
 	}
 }
 
-// stallCard never answers.
-type stallCard struct{ echoCard }
+// stallCard does not answer until release is closed.
+type stallCard struct {
+	echoCard
+	release chan struct{}
+}
 
-func (c *stallCard) Process([]byte) []byte { time.Sleep(time.Hour); return nil }
+func (c *stallCard) Process([]byte) []byte { <-c.release; return nil }
 
 func TestReaderDeadline(t *testing.T) {
-	r, _ := pair(t, &stallCard{})
+	card := &stallCard{release: make(chan struct{})}
+	r, done := pair(t, card)
+	t.Cleanup(func() { close(card.release); r.Close(); <-done }) // no goroutine outlives the test
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := r.Transmit(ctx, []byte{0x00, 0xB2, 0x01, 0x0C, 0x00})

@@ -19,8 +19,9 @@ func loadKey(t *harness.T, k *keyCtx) {
 	}
 	ikb := k.ik.Bytes()
 	params := map[string]string{"scheme": k.s.wire, "initial_key": hexU(ikb), "ksn": ksn}
-	// The initial key goes over the wire: no file of the run may contain it.
-	t.Session().Masker.AddSecret(params["initial_key"])
+	// The initial key goes over the wire: no file of the run may contain
+	// it, and an IUT that quotes it shows its KCV.
+	t.AddSecret(params["initial_key"], hexU(k.ik.KCV()))
 	clear(ikb)
 	t.Note("loading initial key %s (scheme %s, KSN %s)", k.ik, k.s.wire, ksn)
 	t.MustCall(Role, mLoad, params, nil)

@@ -388,8 +388,9 @@ func (p *phone) tryIssueLUK(maxUses int) (*lukResult, error) {
 		return nil, err
 	}
 	p.luk = &r
-	// The LUK came over the wire: no file of the run may contain it.
-	p.s.t.Session().Masker.AddSecret(r.LUK)
+	// The LUK came over the wire: no file of the run may contain it, and
+	// an IUT that quotes it shows its KCV.
+	p.s.t.AddSecret(r.LUK, r.KCV)
 	p.s.t.Note("token %s: LUK %s (KCV %s), %d s, %d uses", mask.PAN(p.tok.Token), r.LUKID, strings.ToUpper(r.KCV), r.TTLSeconds, r.MaxUses)
 	return &r, nil
 }
