@@ -37,4 +37,4 @@ bench: setup
 
 # Short fuzzing of every parser; found inputs land in testdata/fuzz.
 fuzz:
-	bash scripts/fuzz-all 20s
+	bash scripts/fuzz-all $(or $(FUZZTIME),5m) $(or $(FUZZJOBS),2)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -56,7 +57,7 @@ func Filter(suites []string, extra string) (string, error) {
 	f := strings.Join(parts, " || ")
 	if extra = strings.TrimSpace(extra); extra != "" {
 		if _, err := types.ParseLabelFilter(extra); err != nil {
-			return "", fmt.Errorf("%w: label filter %q: %v", ErrConfig, extra, err)
+			return "", fmt.Errorf("%w: label filter %q: %s", ErrConfig, extra, plainError(err))
 		}
 		if f != "" {
 			f = "(" + f + ") && (" + extra + ")"
@@ -65,10 +66,25 @@ func Filter(suites []string, extra string) (string, error) {
 		}
 	}
 	if _, err := types.ParseLabelFilter(f); err != nil {
-		return "", fmt.Errorf("%w: label filter %q: %v", ErrConfig, f, err)
+		return "", fmt.Errorf("%w: label filter %q: %s", ErrConfig, f, plainError(err))
 	}
 	return f, nil
 }
+
+// plainError renders a Ginkgo error (a coloured heading, a caret under the
+// offending character, a link) as one plain line: heading and message.
+func plainError(err error) string {
+	var ge types.GinkgoError
+	if !errors.As(err, &ge) {
+		return err.Error()
+	}
+	msg := strings.Join(strings.Fields(ansi.ReplaceAllString(ge.Message, "")), " ")
+	return strings.TrimSpace(ansi.ReplaceAllString(ge.Heading, "") + ": " + msg)
+}
+
+// ansi matches terminal colour escape sequences and Ginkgo's colour
+// markup ({{red}}, {{/}}).
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m|\\{\\{/?[a-z-]*\\}\\}")
 
 // ErrNoIUT wraps ErrConfig when no selected suite has its IUT among the
 // probes.

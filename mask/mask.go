@@ -308,6 +308,10 @@ func (m *Masker) Text(s string) string {
 	}
 	for _, k := range known {
 		s = strings.ReplaceAll(s, k, PAN(k))
+		// The PAN's ASCII digits in a hex transcript (track 1 in 56 or a
+		// record, a PAN echoed as text): the hex of the masked PAN keeps
+		// the transcript decodable.
+		s = replaceFold(s, strings.ToUpper(hex.EncodeToString([]byte(k))), strings.ToUpper(hex.EncodeToString([]byte(PAN(k)))))
 	}
 	return Text(s)
 }

@@ -188,3 +188,19 @@ func TestFind(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskerASCIIHex: a learned PAN is masked in a hex transcript where it
+// stands as the ASCII of its digits (track 1 in a record), keeping the
+// transcript hex.
+func TestMaskerASCIIHex(t *testing.T) {
+	var m Masker
+	m.Add("6222021234567890128")
+	in := "READ RECORD 1/SFI 1 C: 00B2010C00  R: 70285626423632323230323132333435363738393031323835E5041594345525400"
+	got := m.Text(in)
+	if strings.Contains(strings.ToUpper(got), "36323232303231323334353637383930313238") {
+		t.Errorf("ASCII hex PAN survived: %s", got)
+	}
+	if !strings.Contains(got, "36323232303258585858585858585830313238") { // 622202XXXXXXXXX0128
+		t.Errorf("masked PAN not kept as hex: %s", got)
+	}
+}

@@ -182,3 +182,24 @@ func TestSummaryHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalRefusesLinks: a results.jsonl planted as a symbolic link in the
+// report directory is refused, and its target is left as it was.
+func TestJournalRefusesLinks(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "results.jsonl")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Skip(err)
+	}
+	if j, err := OpenJournal(link); err == nil {
+		j.Close()
+		t.Fatal("OpenJournal wrote through a symbolic link")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Errorf("the link's target was changed: %q", b)
+	}
+}

@@ -86,8 +86,15 @@ type Journal struct {
 }
 
 // OpenJournal creates (or truncates) the journal at path.
+//
+// It never writes through a link: a path that exists and is not a regular
+// file (a symbolic link planted in the report directory, a FIFO, a device)
+// is refused, and the file is opened without following links.
 func OpenJournal(path string) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o644)
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("journal: refusing to write %s: it exists and is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND|noFollow, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}

@@ -3,16 +3,20 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/paycert/paycert/iut"
 	"github.com/paycert/paycert/mask"
+	"github.com/paycert/paycert/probes/target"
 	"github.com/paycert/paycert/reports"
 )
 
@@ -139,4 +143,49 @@ func wirePANs(t *testing.T, logs ...string) (pans, funding []string) {
 		}
 	}
 	return pans, funding
+}
+
+// TestCardPANEncodings runs the emv suite against the reference card clean
+// and under every card fault (requirement faults: the card still answers),
+// and looks in every report file for the card's funding PAN and its token
+// PAN in every encoding an APDU transcript carries them: digits (which
+// also covers BCD with F padding and the track 2 form, PAN 'D' ...) and the
+// ASCII hex of the digits (track 1 in 56 or a record, a PAN echoed as
+// text), in either letter case. sad-in-record puts the funding PAN and
+// track 1 into a record.
+func TestCardPANEncodings(t *testing.T) {
+	pans := []string{"6222021234567890128", "6258887305196426"} // the default profile's funding PAN and token
+	faults := []string{""}
+	for _, f := range target.Faults() {
+		if f.IUT == iut.Card && !f.Hostile && slices.Contains(f.Suites, "emv") {
+			faults = append(faults, f.Name)
+		}
+	}
+	for _, fault := range faults {
+		probe := "ref:"
+		if fault != "" {
+			probe += "?fault=" + fault
+		}
+		out := t.TempDir()
+		b, err := exec.Command("certify", "run", "--suite", "emv", "--probe", probe, "--seed", "7", "--out", out).CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("%s: %v\n%s", probe, err, b)
+		}
+		files, _ := os.ReadDir(out)
+		for _, f := range files {
+			data, err := os.ReadFile(filepath.Join(out, f.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			up := strings.ToUpper(string(data))
+			for _, pan := range pans {
+				for how, form := range map[string]string{"digits": pan, "ASCII hex": strings.ToUpper(hex.EncodeToString([]byte(pan)))} {
+					if strings.Contains(up, form) {
+						t.Errorf("%s: %s carries the PAN %s as %s", probe, f.Name(), mask.PAN(pan), how)
+					}
+				}
+			}
+		}
+	}
 }
