@@ -638,35 +638,8 @@ func (c *checker) emvKey(s scalar, parent, field string, alg emvcrypto.Algorithm
 func (c *checker) emvToken(r *rawEMVToken) TokenCfg {
 	const p = "emv.token"
 	var out TokenCfg
-	for i, it := range c.list(r.BINRanges, p, "bin-ranges", true) {
-		ip := fmt.Sprintf("%s.bin-ranges[%d]", p, i)
-		if !it.isText() {
-			c.addf(it.line, ip, "must be a BIN prefix or LOW-HIGH, not %s", it.what())
-			continue
-		}
-		br, msg := parseBINRange(strings.TrimSpace(it.value))
-		if msg != "" {
-			c.add(it.line, ip, msg)
-			continue
-		}
-		out.BINRanges = append(out.BINRanges, br)
-	}
-	if !c.absent(r.FundingPAN.set, p, "funding-pan", true) {
-		s := r.FundingPAN
-		v := s.value
-		switch {
-		case !s.isText() || !isDigits(v):
-			c.add(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits")
-		case len(v) < 12 || len(v) > 19:
-			c.addf(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits, got %d", len(v))
-		case !mask.Luhn(v):
-			c.add(s.line, p+".funding-pan", "fails the Luhn check")
-		case out.InRange(v):
-			c.add(s.line, p+".funding-pan", "lies in a token bin range: the token BIN ranges must not cover the funding PAN")
-		default:
-			out.FundingPAN = v
-		}
-	}
+	out.BINRanges = c.binRanges(r.BINRanges, p, true)
+	out.FundingPAN = c.fundingPAN(r.FundingPAN, p, true, out)
 	if !c.absent(r.PSN.set, p, "psn", false) {
 		s := r.PSN
 		if !s.isText() || len(s.value) != 2 || !isDigits(s.value) {
@@ -727,7 +700,15 @@ func (c *checker) token(r *rawToken) *TokenService {
 		}
 	}
 	t.LUKReplacesPrevious = c.boolean(r.LUKReplacesPrevious, p, "luk-replaces-previous", false, false)
-	for i, it := range c.list(r.BINRanges, p, "bin-ranges", false) {
+	t.BINRanges = c.binRanges(r.BINRanges, p, false)
+	t.FundingPAN = c.fundingPAN(r.FundingPAN, p, false, TokenCfg{BINRanges: t.BINRanges})
+	return t
+}
+
+// binRanges checks the token BIN ranges p.bin-ranges (required or not).
+func (c *checker) binRanges(l scalarList, p string, required bool) []BINRange {
+	var out []BINRange
+	for i, it := range c.list(l, p, "bin-ranges", required) {
 		ip := fmt.Sprintf("%s.bin-ranges[%d]", p, i)
 		if !it.isText() {
 			c.addf(it.line, ip, "must be a BIN prefix or LOW-HIGH, not %s", it.what())
@@ -738,26 +719,31 @@ func (c *checker) token(r *rawToken) *TokenService {
 			c.add(it.line, ip, msg)
 			continue
 		}
-		t.BINRanges = append(t.BINRanges, br)
+		out = append(out, br)
 	}
-	if !c.absent(r.FundingPAN.set, p, "funding-pan", false) {
-		s := r.FundingPAN
-		v := s.value
-		ranges := TokenCfg{BINRanges: t.BINRanges}
-		switch {
-		case !s.isText() || !isDigits(v):
-			c.add(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits")
-		case len(v) < 12 || len(v) > 19:
-			c.addf(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits, got %d", len(v))
-		case !mask.Luhn(v):
-			c.add(s.line, p+".funding-pan", "fails the Luhn check")
-		case ranges.InRange(v):
-			c.add(s.line, p+".funding-pan", "lies in a token bin range: the token BIN ranges must not cover the funding PAN")
-		default:
-			t.FundingPAN = v
-		}
+	return out
+}
+
+// fundingPAN checks the test funding PAN p.funding-pan: a Luhn-valid PAN
+// outside the token BIN ranges of ranges. It returns "" when absent or bad.
+func (c *checker) fundingPAN(s scalar, p string, required bool, ranges TokenCfg) string {
+	if c.absent(s.set, p, "funding-pan", required) {
+		return ""
 	}
-	return t
+	v := s.value
+	switch {
+	case !s.isText() || !isDigits(v):
+		c.add(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits")
+	case len(v) < 12 || len(v) > 19:
+		c.addf(s.line, p+".funding-pan", "must be a PAN of 12 to 19 digits, got %d", len(v))
+	case !mask.Luhn(v):
+		c.add(s.line, p+".funding-pan", "fails the Luhn check")
+	case ranges.InRange(v):
+		c.add(s.line, p+".funding-pan", "lies in a token bin range: the token BIN ranges must not cover the funding PAN")
+	default:
+		return v
+	}
+	return ""
 }
 
 func (c *checker) keymgmt(r *rawKeyMgmt) *KeyMgmt {

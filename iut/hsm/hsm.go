@@ -30,6 +30,7 @@ import (
 	ck "github.com/miekg/pkcs11"
 
 	"github.com/paycert/paycert/ics"
+	"github.com/paycert/paycert/internal/p11param"
 )
 
 // TokenLabel is the label of the reference token.
@@ -396,7 +397,7 @@ func (k refKey) generateDES(p *ck.Ctx, s ck.SessionHandle, tmpl []*ck.Attribute)
 	defer p.DestroyObject(s, base)
 	data := make([]byte, 16)
 	_, _ = rand.Read(data)
-	param, free := stringData(data)
+	param, free := p11param.StringData(data)
 	defer free()
 	var dt []*ck.Attribute
 	for _, a := range tmpl {

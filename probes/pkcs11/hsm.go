@@ -13,6 +13,7 @@ import (
 
 	ck "github.com/miekg/pkcs11"
 
+	"github.com/paycert/paycert/internal/p11param"
 	"github.com/paycert/paycert/probes"
 )
 
@@ -415,7 +416,7 @@ func (h *HSM) Wrap(mech uint, wrapping, key ck.ObjectHandle) (int, error) {
 func (h *HSM) Derive(mech uint, base ck.ObjectHandle, data []byte) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	param, free := stringData(data)
+	param, free := p11param.StringData(data)
 	defer free()
 	o, err := h.ctx.DeriveKey(h.sess, []*ck.Mechanism{ck.NewMechanism(mech, param)}, base, []*ck.Attribute{
 		ck.NewAttribute(ck.CKA_CLASS, ck.CKO_SECRET_KEY),
