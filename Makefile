@@ -13,7 +13,7 @@ setup:
 	@bash scripts/setup-debian
 
 build: setup
-	$(GO) build -o bin/certify ./cmd/certify
+	$(GO) build -buildvcs=auto -o bin/certify ./cmd/certify
 
 demo: build
 	./bin/certify run
