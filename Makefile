@@ -30,7 +30,7 @@ test: setup lint
 	bash scripts/with-pcscd sh -c '$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /cmd/certify$$) && $(GO) test -count=1 ./cmd/certify'
 
 race-e2e: setup
-	bash scripts/with-pcscd $(GO) test -race -count=1 ./cmd/certify
+	bash scripts/with-pcscd $(GO) test -race -timeout=40m -count=1 ./cmd/certify
 
 bench: setup
 	bash scripts/with-pcscd $(GO) test -run='^$$' -bench=. -benchmem ./...
