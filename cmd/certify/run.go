@@ -108,7 +108,9 @@ Probe URIs:
 ` + indent(probes.Schemes) + `
 
 Exit status: 0 all applicable tests passed, 1 a test failed, 2 usage or
-configuration error, 3 the IUT was unreachable or a test ended in error.`,
+configuration error, 3 inconclusive: the IUT was unreachable, a test ended
+in error, a suite reached no verdict, or the run was interrupted. Every run
+writes a report, whatever its exit status.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return doRun(c, f) },
 	}
