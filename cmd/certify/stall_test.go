@@ -24,6 +24,11 @@ func stallingCard(t *testing.T) string { return fakeCard(t, nil) }
 // fakeCard listens as a vpcd card that answers its ATR and then every APDU
 // with answer(apdu), or never when answer is nil.
 func fakeCard(t *testing.T, answer func([]byte) []byte) string {
+	return fakeCardATR(t, []byte{0x3B, 0x00}, answer)
+}
+
+// fakeCardATR is fakeCard with the given ATR.
+func fakeCardATR(t *testing.T, atr []byte, answer func([]byte) []byte) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +50,7 @@ func fakeCard(t *testing.T, answer func([]byte) []byte) string {
 					}
 					switch {
 					case len(msg) == 1 && msg[0] == vpcd.GetATR:
-						vpcd.WriteMsg(c, []byte{0x3B, 0x00})
+						vpcd.WriteMsg(c, atr)
 					case len(msg) > 1 && answer != nil:
 						vpcd.WriteMsg(c, answer(msg))
 					}
@@ -176,30 +181,9 @@ func TestLyingIUT(t *testing.T) {
 // TestBadATR: a card whose ATR is one byte (FF) gets verdict error naming
 // the ATR, never a pass.
 func TestBadATR(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		for {
-			msg, err := vpcd.ReadMsg(r)
-			if err != nil {
-				return
-			}
-			if len(msg) == 1 && msg[0] == vpcd.GetATR {
-				vpcd.WriteMsg(c, []byte{0xFF})
-			}
-		}
-	}()
+	addr := fakeCardATR(t, []byte{0xFF}, nil)
 	out := t.TempDir()
-	b, err := exec.Command("certify", "run", "--probe", "vpcd://"+l.Addr().String(), "--label-filter", "tc:EMV-SEL-001", "--out", out).CombinedOutput()
+	b, err := exec.Command("certify", "run", "--probe", "vpcd://"+addr, "--label-filter", "tc:EMV-SEL-001", "--out", out).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitIUT {
 		t.Fatalf("exit = %v, want 3\n%s", err, b)
 	}
